@@ -1,0 +1,253 @@
+"""Losses: one number that says how wrong the guesses are.
+
+Training makes this number small. Every loss here is built from the engine's
+ops, so ``loss.backward()`` hands blame back through it like through any other
+part of the graph, and each local derivative is the engine's own.
+
+Losses over several examples take their **mean**, so the size of a good
+learning rate does not depend on how many examples there are. A loss of a
+single example may be given plain values instead of lists.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from microgradx.engine import Value, dot, sum_values
+
+TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Union
+
+    Operand = Union[Value, int, float]
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "hinge",
+    "l2_penalty",
+    "logsumexp",
+    "mse",
+    "softmax",
+    "softmax_cross_entropy",
+]
+
+
+def mse(predictions: Operand | Sequence[Operand], targets: Operand | Sequence[Operand]) -> Value:
+    """Mean squared error.
+
+    L = (1/n) * sum_i (p_i - t_i)^2,   dL/dp_i = 2 (p_i - t_i) / n
+
+    A guess $80,000 too low costs as much as one $80,000 too high, and a big
+    miss costs far more than a small one.
+    """
+    guesses = _operands(predictions, "mse", "predictions")
+    truths = _operands(targets, "mse", "targets")
+    _same_length(guesses, truths, "mse", "prediction", "target")
+    return _mean([(p - t) ** 2 for p, t in zip(guesses, truths)])
+
+
+def hinge(scores: Operand | Sequence[Operand], labels: float | Sequence[float]) -> Value:
+    """Max-margin (hinge) loss for labels -1 and +1, as in micrograd's demo.
+
+    L = (1/n) * sum_i max(0, 1 - y_i * s_i),
+    dL/ds_i = -y_i / n while the margin y_i * s_i < 1, else 0.
+
+    A score counts as right when it has the label's sign with a margin of at
+    least 1; only scores short of that margin get any blame.
+    """
+    outputs = _operands(scores, "hinge", "scores")
+    ys = _numbers(labels, "hinge", "labels")
+    _same_length(outputs, ys, "hinge", "score", "label")
+    for i, y in enumerate(ys, start=1):
+        if y not in (-1.0, 1.0):
+            raise ValueError(
+                f"hinge labels must be -1 or +1, got {y!r} at position {i}. "
+                "For labels 0 and 1, use 2 * label - 1."
+            )
+    return _mean([(1 - y * s).relu() for s, y in zip(outputs, ys)])
+
+
+def binary_cross_entropy_with_logits(
+    logits: Operand | Sequence[Operand], targets: float | Sequence[float]
+) -> Value:
+    """Binary cross-entropy of raw scores (logits) z against targets y in [0, 1].
+
+    With p = sigmoid(z), the probability the model gives to class 1:
+
+    L = (1/n) * sum_i -[y_i log p_i + (1 - y_i) log(1 - p_i)]
+      = (1/n) * sum_i [softplus(z_i) - y_i z_i],   softplus(z) = log(1 + e^z),
+    dL/dz_i = (sigmoid(z_i) - y_i) / n.
+
+    The second form never takes log(0) and never overflows: it stays exact for
+    logits of +-1000, where sigmoid itself rounds to exactly 0 or 1.
+    """
+    outputs = _operands(logits, "binary_cross_entropy_with_logits", "logits")
+    ys = _numbers(targets, "binary_cross_entropy_with_logits", "targets")
+    _same_length(outputs, ys, "binary_cross_entropy_with_logits", "logit", "target")
+    for i, y in enumerate(ys, start=1):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy_with_logits targets must be between 0 and 1 "
+                f"(a class 0 or 1, or a probability), got {y!r} at position {i}."
+            )
+    return _mean([_softplus(z) - y * z for z, y in zip(outputs, ys)])
+
+
+def softmax_cross_entropy(
+    logits: Sequence[Operand] | Sequence[Sequence[Operand]], targets: int | Sequence[int]
+) -> Value:
+    """Cross-entropy of raw class scores (logits) against the true class.
+
+    For one example with scores z_1..z_k and true class y (counted from 0):
+
+    L = -log softmax(z)_y = logsumexp(z) - z_y,   dL/dz_i = softmax(z)_i - [i == y]
+
+    Give one example as ``(scores, class_index)``, or several as
+    ``(list of score lists, list of class indices)``: the loss is then the mean.
+    """
+    if isinstance(targets, Integral):
+        batch, classes = [logits], [targets]
+    else:
+        batch = _examples(logits)
+        classes = list(targets)
+        _same_length(batch, classes, "softmax_cross_entropy", "score list", "target")
+    losses = []
+    for i, (scores, target) in enumerate(zip(batch, classes), start=1):
+        z = _operands(scores, "softmax_cross_entropy", f"scores of example {i}")
+        _check_class_index(target, len(z), i)
+        losses.append(logsumexp(z) - z[target])
+    return _mean(losses)
+
+
+def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
+    """L2 regularisation: alpha * sum_j p_j^2,   d/dp_j = 2 * alpha * p_j.
+
+    Added to a loss, it blames every knob in proportion to its size, so big
+    weights shrink unless the data needs them. The sum of squares is one
+    ``dot`` node: the dot product of the knobs with themselves.
+    """
+    knobs = list(parameters)
+    for knob in knobs:
+        if not isinstance(knob, Value):
+            raise TypeError(
+                f"l2_penalty needs the model's parameters (Values), got "
+                f"{type(knob).__name__} {knob!r}. Pass model.parameters()."
+            )
+    if not knobs:
+        raise ValueError("l2_penalty got no parameters. Pass model.parameters().")
+    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha >= 0:
+        raise ValueError(f"l2_penalty alpha must be a number >= 0, got {alpha!r}.")
+    return alpha * dot(knobs, knobs)
+
+
+def logsumexp(values: Sequence[Operand]) -> Value:
+    """log(e^v_1 + ... + e^v_n), without overflow.
+
+    Computed as m + log(sum_i e^(v_i - m)) with m = max v_i, a plain number:
+    every e^(v_i - m) is at most 1, and the sum is at least 1.
+    d/dv_i = e^(v_i - m) / sum_j e^(v_j - m) = softmax(v)_i.
+    """
+    vs = _operands(values, "logsumexp", "values")
+    m = max(v.data for v in vs)
+    return m + sum_values([(v - m).exp() for v in vs]).log()
+
+
+def softmax(values: Sequence[Operand]) -> list[Value]:
+    """Scores turned into probabilities that add up to 1.
+
+    p_i = e^v_i / sum_j e^v_j, computed with the largest score m subtracted
+    first (e^(v_i - m) / sum_j e^(v_j - m), the same number, no overflow).
+    dp_i/dv_j = p_i ([i == j] - p_j).
+    """
+    vs = _operands(values, "softmax", "values")
+    m = max(v.data for v in vs)
+    exps = [(v - m).exp() for v in vs]
+    total = sum_values(exps)
+    return [e / total for e in exps]
+
+
+# ----------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------
+
+
+def _softplus(z: Value) -> Value:
+    """log(1 + e^z). For z >= 0 it is written z + log(1 + e^-z), so e^ never overflows."""
+    if z.data >= 0.0:
+        return z + (1 + (-z).exp()).log()
+    return (1 + z.exp()).log()
+
+
+def _mean(terms: list[Value]) -> Value:
+    """(1/n) * (t_1 + ... + t_n); a single term is returned as it is."""
+    if len(terms) == 1:
+        return terms[0]
+    return sum_values(terms) / len(terms)
+
+
+def _is_sequence(x: object) -> bool:
+    return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, bytes))
+
+
+def _operands(x: object, loss: str, what: str) -> list[Value]:
+    """A single value or a list of them, as a non-empty list of Values."""
+    items = list(x) if _is_sequence(x) else [x]
+    if not items:
+        raise ValueError(f"{loss} got no {what}: it needs at least one.")
+    values = []
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, Value):
+            values.append(item)
+        elif isinstance(item, Real) and not isinstance(item, bool):
+            values.append(Value(item))
+        else:
+            raise TypeError(
+                f"{loss} {what} must be numbers or Values, got {type(item).__name__} "
+                f"{item!r} at position {i}."
+            )
+    return values
+
+
+def _numbers(x: object, loss: str, what: str) -> list[float]:
+    """A single number or a list of them (labels are data, not Values), as floats."""
+    items = list(x) if _is_sequence(x) else [x]
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, bool) or not isinstance(item, Real):
+            hint = " Use its number: value.data." if isinstance(item, Value) else ""
+            raise TypeError(
+                f"{loss} {what} must be plain numbers, got {type(item).__name__} {item!r} "
+                f"at position {i}.{hint}"
+            )
+    return [float(item) for item in items]
+
+
+def _same_length(first: list, second: list, loss: str, one: str, other: str) -> None:
+    if len(first) != len(second):
+        raise ValueError(
+            f"{loss} needs one {other} per {one}, got {len(first)} {one}s and "
+            f"{len(second)} {other}s."
+        )
+
+
+def _examples(logits: object) -> list:
+    if not _is_sequence(logits) or not all(_is_sequence(row) for row in logits):
+        raise TypeError(
+            "softmax_cross_entropy with a list of targets needs a list of score lists "
+            "(one list of class scores per example). For one example, pass a single "
+            "class index: softmax_cross_entropy(scores, 2)."
+        )
+    return list(logits)
+
+
+def _check_class_index(target: object, n_classes: int, example: int) -> None:
+    if isinstance(target, bool) or not isinstance(target, Integral):
+        raise TypeError(
+            f"softmax_cross_entropy targets are class indices (whole numbers from 0), "
+            f"got {type(target).__name__} {target!r} for example {example}."
+        )
+    if not 0 <= target < n_classes:
+        raise ValueError(
+            f"softmax_cross_entropy target {target} for example {example} is not a class: "
+            f"with {n_classes} scores, classes are 0 to {n_classes - 1}."
+        )
