@@ -117,17 +117,12 @@ class Value:
         other = _operand(other, "/")
         if other.data == 0.0:
             raise ZeroDivisionError(
-                f"division by zero in {_name(self)} / {_name(other)}: "
-                f"the divisor {_name(other)} is 0.0. Dividing needs a non-zero divisor."
+                f"division by zero in {_name(self, 'numerator')} / {_name(other, 'divisor')}: "
+                f"the divisor is 0.0 (the numerator is {self.data:g}). "
+                "Dividing needs a non-zero divisor."
             )
-        inverse = 1.0 / other.data
-        return Value(
-            self.data * inverse,
-            "",
-            (self, other),
-            (inverse, -self.data * inverse * inverse),
-            "/",
-        )
+        out = self.data / other.data
+        return Value(out, "", (self, other), (1.0 / other.data, -out / other.data), "/")
 
     def __rtruediv__(self, other: Operand) -> Value:
         return _operand(other, "/") / self
@@ -154,9 +149,9 @@ class Value:
         """
         if isinstance(exponent, Value):
             return _power_of_values(self, exponent)
-        n = _real_number(exponent, f"{_name(self)} ** exponent")
+        n = _real_number(exponent, f"{_name(self, 'base')} ** exponent")
         x = self.data
-        expression = f"{_name(self)} ** {n:g} at {_name(self)} = {x:g}"
+        expression = f"{_name(self, 'base')} ** {n:g} at {_name(self, 'base')} = {x:g}"
         result = _real_power(x, n, expression)
         if n == 0.0:
             slope = 0.0
@@ -192,7 +187,7 @@ class Value:
         if x <= 0.0:
             raise ValueError(
                 f"log({_name(self)}) is undefined for {_name(self)} = {x:g}: "
-                "log needs a positive number. If x can reach 0, add a small "
+                "log needs a positive number. If the input can reach 0, add a small "
                 "epsilon (log(x + 1e-12)) or use a stable loss from microgradx.losses."
             )
         return Value(math.log(x), "", (self,), (1.0 / x,), "log")
@@ -246,6 +241,8 @@ class Value:
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x.   d/dx = 1 if x > 0 else slope"""
         slope = _real_number(slope, "leaky_relu slope")
+        if not isfinite(slope):
+            raise ValueError(f"leaky_relu slope must be a finite number, got {slope!r}.")
         x = self.data
         if x > 0.0:
             return Value(x, "", (self,), (1.0,), "leaky_relu")
@@ -301,9 +298,10 @@ class Value:
         """
         if self.grad != 0.0:
             raise RuntimeError(
-                f"backward() has already run on this output ({_name(self)}.grad is "
-                f"{self.grad!r}, not 0.0). Running it again would add every gradient "
-                "a second time. Call .zero_grad() on this output first to start over."
+                f"backward() was already run on this output, or it already holds blame "
+                f"from another backward pass: its grad is {self.grad!r}, not 0.0. Running "
+                "backward() now would add gradients a second time. Call .zero_grad() on "
+                "this output first to start over."
             )
         order = topological_order(self)
         for node in order:
@@ -314,6 +312,7 @@ class Value:
             blame = node.grad
             for child, local_grad in zip(node.children, node.local_grads):
                 child.grad += local_grad * blame
+        _check_gradients_are_finite(order)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this Value and on every node it was computed from."""
@@ -450,11 +449,31 @@ def _real_number(x: object, what: str = "Value()") -> float:
             "Use the Value itself, or its number: value.data."
         )
     if isinstance(x, (float, int, Real)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"{what} got a number too large for a float (the largest is about "
+                "1.8e308). Scale your numbers down."
+            ) from None
     raise TypeError(f"{what} needs a real number (int or float), got {type(x).__name__} {x!r}.")
 
 
-def _name(value: Value, fallback: str = "x") -> str:
+def _check_gradients_are_finite(order: list[Value]) -> None:
+    """Raise if blame overflowed during backward (one sum checks every node at once)."""
+    if isfinite(sum(node.grad for node in order)):
+        return
+    for node in reversed(order):
+        if not isfinite(node.grad):
+            raise OverflowError(
+                f"backward() gave {_name(node, 'an unlabelled value')} a gradient of "
+                f"{node.grad!r}: the blame grew too large for a float. This happens "
+                "when a local derivative is huge, for example after dividing by a "
+                "number very close to 0. Keep divisors and log inputs away from 0."
+            )
+
+
+def _name(value: Value, fallback: str = "value") -> str:
     """The label of a value for messages, or a stand-in name if it has none."""
     return value.label or fallback
 
@@ -497,7 +516,7 @@ def _infinite_slope_error(expression: str) -> ValueError:
 def _power_of_values(base: Value, exponent: Value) -> Value:
     """out = a ** b for two Values: d out/d a = b * a^(b-1),  d out/d b = a^b * log(a)."""
     a, b = base.data, exponent.data
-    a_name, b_name = _name(base, "a"), _name(exponent, "b")
+    a_name, b_name = _name(base, "base"), _name(exponent, "exponent")
     expression = f"{a_name} ** {b_name} at {a_name} = {a:g}, {b_name} = {b:g}"
     if a < 0.0 or (a == 0.0 and b <= 0.0):
         raise ValueError(
