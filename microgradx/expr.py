@@ -375,7 +375,14 @@ def _number(node: ast.Constant, checker: _Checker | None = None) -> float:
 
 
 def _has_variables(node: ast.AST) -> bool:
-    return any(isinstance(part, ast.Name) and part.id not in CONSTANTS for part in ast.walk(node))
+    """Whether a name other than a constant appears anywhere in ``node``."""
+    stack = [node]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, ast.Name) and part.id not in CONSTANTS:
+            return True
+        stack.extend(ast.iter_child_nodes(part))
+    return False
 
 
 def _leaf(name: str, value: Binding) -> Value:

@@ -341,22 +341,23 @@ def test_bad_values_are_named(text, values, words):
     assert "\n" not in str(caught.value)
 
 
-MATH_ERROR_CASES = [
-    ("log(x - 2)", {"x": 2.0}, ValueError, "in log(x - 2): log(x) is undefined"),
-    ("sqrt(x)", {"x": -1.0}, ValueError, "in sqrt(x): sqrt(x) is undefined for x = -1"),
-    ("x / (y - y)", {"x": 1.0, "y": 3.0}, ZeroDivisionError, "in x / (y - y): division by zero"),
-    ("exp(x)", {"x": 1000.0}, OverflowError, "in exp(x): exp(x) with x = 1000 is too large"),
-    ("x ** (1/2)", {"x": -4.0}, ValueError, "in x ** (1/2): x ** 0.5 at x = -4"),
-    ("x ** (1/0)", {"x": 1.0}, ZeroDivisionError, "in 1/0: division by zero"),
-    ("x * 1e300 * 1e300", {"x": 1.0}, OverflowError, "in x * 1e300 * 1e300:"),
+MATH_ERROR_CASES = [  # (formula, values, error, the part named, words of the engine's message)
+    ("log(x - 2)", {"x": 2.0}, ValueError, "log(x - 2)", "undefined"),
+    ("sqrt(x)", {"x": -1.0}, ValueError, "sqrt(x)", "undefined"),
+    ("x / (y - y)", {"x": 1.0, "y": 3.0}, ZeroDivisionError, "x / (y - y)", "division by zero"),
+    ("exp(x)", {"x": 1000.0}, OverflowError, "exp(x)", "too large"),
+    ("x ** (1/2)", {"x": -4.0}, ValueError, "x ** (1/2)", "not a real number"),
+    ("x ** (1/0)", {"x": 1.0}, ZeroDivisionError, "1/0", "division by zero"),
+    ("x * 1e300 * 1e300", {"x": 1.0}, OverflowError, "x * 1e300 * 1e300", "float"),
 ]
 
 
-@pytest.mark.parametrize(("text", "values", "kind", "words"), MATH_ERROR_CASES)
-def test_math_errors_keep_their_type_and_say_where(text, values, kind, words):
+@pytest.mark.parametrize(("text", "values", "kind", "part", "words"), MATH_ERROR_CASES)
+def test_math_errors_keep_their_type_and_say_where(text, values, kind, part, words):
     with pytest.raises(kind) as caught:
         parse_expression(text).build(values)
-    assert str(caught.value).startswith(words)
+    assert str(caught.value).startswith(f"in {part}: ")
+    assert words in str(caught.value)
     assert not isinstance(caught.value, ExpressionError)
 
 
@@ -762,9 +763,9 @@ def outcome(build):
     """The output and the blame on each input, or the kind of math error."""
     try:
         out, inputs = build()
+        out.backward()
     except MATH_ERRORS as error:
         return type(error)
-    out.backward()
     return out.data, {name: leaf.grad for name, leaf in inputs.items()}
 
 
