@@ -174,8 +174,11 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Operand]) -> Value:
         """The neuron's output for the inputs ``x`` (numbers or Values)."""
-        inputs = _input_values(x, self.nin, self)
-        return self._activate(dot(self.w, inputs) + self.b)
+        return self._fire(_input_values(x, self.nin, self))
+
+    def _fire(self, x: list[Value]) -> Value:
+        """The forward pass for inputs already checked by ``_input_values``."""
+        return self._activate(dot(self.w, x) + self.b)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         names = [f"w{i}" for i in range(1, self.nin + 1)] + ["b"]
@@ -214,8 +217,11 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         """Each neuron's output for the inputs ``x``, as a list."""
-        inputs = _input_values(x, self.nin, self)
-        return [neuron(inputs) for neuron in self.neurons]
+        return self._fire(_input_values(x, self.nin, self))
+
+    def _fire(self, x: list[Value]) -> list[Value]:
+        """The forward pass for inputs already checked by ``_input_values``."""
+        return [neuron._fire(x) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [
@@ -263,7 +269,7 @@ class MLP(Module):
         """The network's output: a Value if the last layer has one neuron, else a list."""
         outputs = _input_values(x, self.nin, self)
         for layer in self.layers:
-            outputs = layer(outputs)
+            outputs = layer._fire(outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def named_parameters(self) -> list[tuple[str, Value]]:
