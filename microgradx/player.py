@@ -1,0 +1,1126 @@
+"""Step through backpropagation: a self-contained HTML player of the blame flow.
+
+``explain(loss, "backprop.html")`` writes one HTML file that replays how ``loss``
+was computed and how its blame flowed back, one step at a time:
+
+1. **Start**: the leaves (inputs, knobs, constants) hold their given numbers.
+2. **Forward pass**, in topological order: each node lights up as its value is
+   computed, with the arithmetic (``out = x * w = 2.0 * (-3.0) = -6.0``).
+3. **Backward pass**, in reverse order: the output's blame for itself is 1; then
+   each node hands every input its share by the chain rule, with real numbers::
+
+       w.grad += x.data (local 2.0) × out.grad (-0.5) = -1.0
+
+   and the running total when blame reaches a node along several paths.
+4. **Done**: every leaf holds its blame, ready for the nudge
+   ``knob.data -= learning_rate * knob.grad``.
+
+All numbers and texts are computed here, in Python; the page's script only shows
+them. The backward numbers come from replaying the chain rule in exactly the order
+``backward()`` uses, on a scratch list: the Values' ``grad`` are neither read nor
+changed, so ``explain()`` works before or after ``backward()``. Each leaf's total is
+exactly what ``backward()`` adds to its ``grad`` (a leaf that already held blame from
+an earlier ``backward()`` ends with that plus this total).
+
+The page is one file: the graph drawn by Graphviz as inline SVG, the styles and the
+script inline, no network access. In Jupyter, a ``BackpropPlayer`` displays inline;
+where the notebook does not run scripts it still shows the graph and every step as
+text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from microgradx.engine import Value, topological_order
+from microgradx.graph import draw_dot, format_number
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+    from typing import Any, Union
+
+    PathLike = Union[str, "os.PathLike[str]"]
+
+DEFAULT_TITLE = "Backpropagation, step by step"
+
+# ----------------------------------------------------------------------
+# The recorded steps
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlameShare:
+    """One term of the chain rule: the blame a node hands one of its inputs.
+
+    ``share = local_grad * node_grad``, and the input's running total goes from
+    ``total_before`` to ``total_after = total_before + share``, exactly as in
+    ``backward()``: ``child.grad += local_grad * node.grad``.
+    """
+
+    child: int
+    """The input's index in ``topological_order(root)``."""
+    slot: int
+    """Which input of the node it is (0-based), as in ``node.children[slot]``."""
+    local_grad: float
+    node_grad: float
+    share: float
+    total_before: float
+    total_after: float
+    path: int
+    """This is the path-th (1-based) share of blame that reaches the input."""
+    paths: int
+    """How many shares of blame reach the input in all."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the replay, with its text and what the drawing highlights.
+
+    Node numbers are indices in ``topological_order(root)``, the same numbers the
+    drawing uses in its SVG ids (``value-{i}``, ``op-{i}``).
+    """
+
+    phase: str
+    """"start", "forward", "seed", "backward" or "done"."""
+    node: int | None
+    """The node this step is about (None for the start and done steps)."""
+    title: str
+    lines: tuple[str, ...]
+    """The arithmetic, one line each."""
+    note: str
+    """What happens, in plain words."""
+    current: tuple[int, ...]
+    """Nodes lit as the subject of the step."""
+    inputs: tuple[int, ...]
+    """Forward: the inputs whose values are read. Backward: the inputs that get blame."""
+    flowing: tuple[str, ...]
+    """SVG ids of the op node and the edges the value or the blame moves along."""
+    value: float | None = None
+    """Forward: the value computed. Seed and backward: the node's blame."""
+    shares: tuple[BlameShare, ...] = ()
+    """Backward: the chain-rule terms, in the order ``backward()`` adds them."""
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the player knows about one node of the graph."""
+
+    name: str
+    """The label, or ``v{i}`` for a node without one (Graphviz shows it on hover)."""
+    computed_at: int
+    """The step at which its value is known (0 for leaves)."""
+    finished_at: int
+    """The step after which its blame is complete and handed on."""
+    op_parts: tuple[str, ...]
+    """SVG ids of its op node and of the edges into and out of it (none for a leaf)."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Everything the player shows, computed from one output Value."""
+
+    steps: list[Step]
+    nodes: list[NodeInfo]
+    grads: list[float]
+    """The blame of every node (d root / d node), by index in topological order."""
+
+
+def record_steps(root: Value) -> Recording:
+    """Replay the forward and the backward pass of ``root``'s graph, step by step.
+
+    The blame is computed here on a scratch list, by the chain rule in the order
+    ``backward()`` uses (reverse topological order, each node's inputs in order),
+    so every total equals the ``grad`` that ``backward()`` gives, bit for bit.
+    ``root`` and its graph are not changed.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"record_steps() needs a Value (the output of a computation), got "
+            f"{type(root).__name__} {root!r}."
+        )
+    return _Recorder(root).record()
+
+
+class _Recorder:
+    """Builds the steps of one replay; its methods each make one kind of step."""
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self.order = topological_order(root)
+        self.index = {node: i for i, node in enumerate(self.order)}
+        self.names = _node_names(self.order, self.index)
+        self.refs = [_reference(name) for name in self.names]
+        self.computed = [i for i, node in enumerate(self.order) if node.children]
+        self.steps: list[Step] = []
+        self.computed_at = [0] * len(self.order)
+        self.finished_at = [0] * len(self.order)
+
+    def record(self) -> Recording:
+        self.steps.append(self.start_step())
+        for number, i in enumerate(self.computed, start=1):
+            self.computed_at[i] = len(self.steps)
+            self.steps.append(self.forward_step(i, number))
+        grads = self.backward_steps()
+        self.steps.append(self.done_step(grads))
+        nodes = [
+            NodeInfo(
+                name=self.names[i],
+                computed_at=self.computed_at[i],
+                finished_at=self.finished_at[i],
+                op_parts=self.op_parts(i) if node.children else (),
+            )
+            for i, node in enumerate(self.order)
+        ]
+        return Recording(self.steps, nodes, grads)
+
+    # -- start and forward ------------------------------------------------
+
+    def start_step(self) -> Step:
+        leaves = [i for i, node in enumerate(self.order) if not node.children]
+        return Step(
+            phase="start",
+            node=None,
+            title="Start: the leaves hold their given numbers",
+            lines=tuple(self.leaf_line(i) for i in leaves),
+            note=(
+                "The leaves are the inputs, the knobs (parameters) and the constants: "
+                "nothing computes them. The forward pass now computes every other node "
+                f"from them, {len(self.computed)} in all, each one only after the nodes "
+                "it is made from (topological order)."
+            ),
+            current=tuple(leaves),
+            inputs=(),
+            flowing=(),
+        )
+
+    def forward_step(self, i: int, number: int) -> Step:
+        node = self.order[i]
+        name, ref = self.names[i], self.refs[i]
+        symbols = _expression(node.op, [self.names[j] for j in self.children_of(i)])
+        numbers = _expression(node.op, [format_number(child.data) for child in node.children])
+        result = format_number(node.data)
+        if symbols == name:
+            lines = [f"{symbols} = {numbers} = {result}"]
+        else:
+            lines = [f"{name} = {symbols} = {numbers} = {result}"]
+        lines.append("local derivatives, kept for the backward pass:")
+        labels = self.input_labels(i)
+        for slot, local_grad in enumerate(node.local_grads):
+            rule = _local_rule(node.op, slot, self.input_data(i), f"{ref}.data")
+            derivative = f"d {ref} / d {labels[slot]}"
+            if rule is None or rule == format_number(local_grad):
+                lines.append(f"  {derivative} = {format_number(local_grad)}")
+            else:
+                lines.append(f"  {derivative} = {rule} = {format_number(local_grad)}")
+        return Step(
+            phase="forward",
+            node=i,
+            title=f"Forward {number} of {len(self.computed)}: compute {name}",
+            lines=tuple(lines),
+            note=self.forward_note(i, number),
+            current=(i,),
+            inputs=tuple(_unique(self.children_of(i))),
+            flowing=self.op_parts(i),
+            value=node.data,
+        )
+
+    # -- backward ---------------------------------------------------------
+
+    def backward_steps(self) -> list[float]:
+        """The seed step and one step per computed node, in ``backward()``'s order."""
+        order, index = self.order, self.index
+        root_index = index[self.root]
+        paths = [0] * len(order)
+        for node in order:
+            for child in node.children:
+                paths[index[child]] += 1
+        paths_seen = [0] * len(order)
+        grads = [0.0] * len(order)
+        grads[root_index] = 1.0
+        self.finished_at[root_index] = len(self.steps)
+        self.steps.append(self.seed_step(root_index))
+        for number, i in enumerate(reversed(self.computed), start=1):
+            node = order[i]
+            node_grad = grads[i]
+            shares = []
+            for slot, (child, local_grad) in enumerate(zip(node.children, node.local_grads)):
+                j = index[child]
+                share = local_grad * node_grad
+                total_before = grads[j]
+                grads[j] = total_before + share
+                paths_seen[j] += 1
+                shares.append(
+                    BlameShare(
+                        child=j,
+                        slot=slot,
+                        local_grad=local_grad,
+                        node_grad=node_grad,
+                        share=share,
+                        total_before=total_before,
+                        total_after=grads[j],
+                        path=paths_seen[j],
+                        paths=paths[j],
+                    )
+                )
+                if paths_seen[j] == paths[j] and not child.children:
+                    self.finished_at[j] = len(self.steps)
+            self.finished_at[i] = len(self.steps)
+            self.steps.append(self.backward_step(i, number, tuple(shares)))
+        return grads
+
+    def seed_step(self, root_index: int) -> Step:
+        name = self.refs[root_index]
+        return Step(
+            phase="seed",
+            node=root_index,
+            title=f"Backward pass begins: {name}.grad = 1.0",
+            lines=(f"{name}.grad = d {name} / d {name} = 1.0",),
+            note=(
+                f"The backward pass starts at the output. The blame of {name} for itself "
+                f"is 1: nudge {name} by a tiny amount and {name} changes by that same "
+                "amount. From here the blame flows back, node by node, in reverse order; "
+                "each node waits until every path above it has handed in its share."
+            ),
+            current=(root_index,),
+            inputs=(),
+            flowing=(),
+            value=1.0,
+        )
+
+    def backward_step(self, i: int, number: int, shares: tuple[BlameShare, ...]) -> Step:
+        node = self.order[i]
+        name = self.refs[i]
+        node_grad = format_number(shares[0].node_grad)
+        lines = [f"{name}.grad = {node_grad} (complete: every path above it has reported)"]
+        for share in shares:
+            child = self.refs[share.child]
+            rule = _local_rule(node.op, share.slot, self.input_data(i), f"{name}.data")
+            local = format_number(share.local_grad)
+            if rule is None:
+                local_text = f"local {local}"
+            elif rule == local:
+                local_text = rule
+            else:
+                local_text = f"{rule} (local {local})"
+            share_text = format_number(share.share)
+            lines.append(f"{child}.grad += {local_text} × {name}.grad ({node_grad}) = {share_text}")
+            if share.paths > 1:
+                lines.append(
+                    f"  running total: {child}.grad = {format_number(share.total_before)} + "
+                    f"{_bracketed(format_number(share.share))} = "
+                    f"{format_number(share.total_after)}"
+                    f"   (path {share.path} of {share.paths})"
+                )
+        return Step(
+            phase="backward",
+            node=i,
+            title=(
+                f"Backward {number} of {len(self.computed)}: {self.names[i]} hands on its blame"
+            ),
+            lines=tuple(lines),
+            note=self.backward_note(i, number, shares),
+            current=(i,),
+            inputs=tuple(_unique(self.children_of(i))),
+            flowing=self.op_parts(i),
+            value=shares[0].node_grad,
+            shares=shares,
+        )
+
+    def done_step(self, grads: list[float]) -> Step:
+        leaves = [i for i, node in enumerate(self.order) if not node.children]
+        return Step(
+            phase="done",
+            node=None,
+            title="Done: every leaf holds its share of the blame",
+            lines=tuple(f"{self.refs[i]}.grad = {format_number(grads[i])}" for i in leaves),
+            note=(
+                "These are exactly the gradients backward() computes. Next comes the "
+                "nudge: each knob moves a little against its blame, "
+                "knob.data -= learning_rate × knob.grad, so the next guess is better."
+            ),
+            current=tuple(leaves),
+            inputs=(),
+            flowing=(),
+        )
+
+    # -- helpers ----------------------------------------------------------
+
+    def leaf_line(self, i: int) -> str:
+        number = format_number(self.order[i].data)
+        if self.names[i] == number:
+            return f"{number}   (a constant)"
+        return f"{self.names[i]} = {number}"
+
+    def forward_note(self, i: int, number: int) -> str:
+        inputs = _join_names(_unique(self.input_refs(i)))
+        computed = f"{self.refs[i]} is computed from {inputs} by {_op_name(self.order[i].op)}."
+        if number > 1:
+            return f"{computed} Its local derivatives are kept for the backward pass."
+        return (
+            f"{computed} The engine also writes down the local derivatives: how much "
+            f"{self.refs[i]} moves when each input moves a tiny bit. The backward pass "
+            "will need them."
+        )
+
+    def backward_note(self, i: int, number: int, shares: tuple[BlameShare, ...]) -> str:
+        blame = format_number(shares[0].node_grad)
+        parts = [f"{self.refs[i]} now holds its full blame, {blame}."]
+        if number == 1:
+            parts.append(
+                "By the chain rule it hands each of its inputs a share: the local "
+                "derivative times its own blame."
+            )
+        parts.append(_local_rule_note(self.order[i].op))
+        if any(share.paths > 1 for share in shares):
+            parts.append("Blame that reaches a node along several paths adds up.")
+        return " ".join(part for part in parts if part)
+
+    def children_of(self, i: int) -> list[int]:
+        """The indices of node i's inputs, in order, repeats kept."""
+        return [self.index[child] for child in self.order[i].children]
+
+    def input_refs(self, i: int) -> list[str]:
+        return [self.refs[j] for j in self.children_of(i)]
+
+    def input_data(self, i: int) -> list[str]:
+        """How the local-derivative formulas name each input's number: ``x.data``, ``2.0``."""
+        data = []
+        for j in self.children_of(i):
+            node = self.order[j]
+            constant = not node.children and self.names[j] == format_number(node.data)
+            data.append(_bracketed(self.names[j]) if constant else f"{self.refs[j]}.data")
+        return data
+
+    def input_labels(self, i: int) -> list[str]:
+        """The input names, with the position added where one repeats (``a * a``)."""
+        refs = self.input_refs(i)
+        return [
+            f"{ref} (input {k + 1})" if refs.count(ref) > 1 else ref for k, ref in enumerate(refs)
+        ]
+
+    def op_parts(self, i: int) -> tuple[str, ...]:
+        """SVG ids (see ``microgradx.graph``) of node i's op, its input edges, its output edge."""
+        edges = tuple(f"edge-{j}-{i}-{k}" for k, j in enumerate(self.children_of(i)))
+        return (f"op-{i}", *edges, f"edge-op-{i}")
+
+
+# ----------------------------------------------------------------------
+# Writing numbers and formulas for people
+# ----------------------------------------------------------------------
+
+
+_LONGEST_EXPRESSION_NAME = 24
+
+
+def _node_names(order: list[Value], index: dict[Value, int]) -> list[str]:
+    """What the steps call each node.
+
+    Its label; without one, how it was computed (``x1 * w1``) if that is short,
+    a constant's number (``2.0``), or else ``v{i}``, the name the drawing shows
+    when the mouse rests on the node.
+    """
+    names: list[str] = []
+    for i, node in enumerate(order):
+        if node.label:
+            name = node.label
+        elif not node.children:
+            name = format_number(node.data)
+        else:
+            name = _expression(node.op, [names[index[child]] for child in node.children])
+            if len(name) > _LONGEST_EXPRESSION_NAME:
+                name = f"v{i}"
+        names.append(name)
+    return names
+
+
+def _reference(name: str) -> str:
+    """A name to put before ``.grad``: ``(x1 * w1).grad``, ``(2.0).grad``, ``w1.grad``."""
+    if any(character in name for character in " +-*/") or name[:1].isdigit():
+        return f"({name})"
+    return name
+
+
+def _bracketed(text: str, *, spaced: bool = True) -> str:
+    """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``."""
+    if text.startswith("-") or (spaced and " " in text):
+        return f"({text})"
+    return text
+
+
+def _unique(items: Sequence[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+def _join_names(names: Sequence[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_FUNCTION_NAMES = {
+    "neg": "negation",
+    "abs": "abs",
+    "sum": "a sum",
+    "dot": "a dot product (sum of weight × input)",
+    "**": "a power",
+}
+
+
+def _op_name(op: str) -> str:
+    if op in ("+", "-", "*", "/"):
+        return f"'{op}'"
+    if op.startswith("**") and op != "**":
+        return f"the power {op[2:]}"
+    return _FUNCTION_NAMES.get(op, op)
+
+
+def _expression(op: str, operands: Sequence[str]) -> str:
+    """How a node is computed, written out: ``x1 * w1``, ``tanh(n)``, ``a + b + c``.
+
+    Works alike for names and for numbers (``2.0 * (-3.0)``).
+    """
+    if op in ("+", "sum"):
+        return " + ".join([operands[0], *(_bracketed(x, spaced=False) for x in operands[1:])])
+    if op == "-" and len(operands) == 2:
+        return f"{operands[0]} - {_bracketed(operands[1])}"
+    if op in ("*", "/", "**") and len(operands) == 2:
+        return f"{_bracketed(operands[0])} {op} {_bracketed(operands[1])}"
+    if op.startswith("**") and len(operands) == 1:
+        return f"{_bracketed(operands[0])} ** {op[2:]}"
+    if op == "neg" and len(operands) == 1:
+        return f"-{_bracketed(operands[0])}"
+    if op == "dot":
+        half = len(operands) // 2
+        weights, inputs = operands[:half], operands[half:]
+        return " + ".join(f"{_bracketed(w)} * {_bracketed(x)}" for w, x in zip(weights, inputs))
+    return f"{op}({', '.join(operands)})"
+
+
+def _local_rule(op: str, slot: int, inputs: Sequence[str], out: str) -> str | None:
+    """The local derivative d out / d input as a formula, or None for an unknown op.
+
+    ``inputs`` name the inputs' numbers (``x.data``, or a constant like ``2.0``) and
+    ``out`` the result's (``y.data``).
+    """
+    x = inputs[slot]
+    if op in ("+", "sum"):
+        return "1.0"
+    if op == "-":
+        return "1.0" if slot == 0 else "-1.0"
+    if op == "neg":
+        return "-1.0"
+    if op == "*":
+        return inputs[1 - slot]
+    if op == "/":
+        a, b = inputs
+        return f"1 / {b}" if slot == 0 else f"-{a} / {b}²"
+    if op == "dot":
+        half = len(inputs) // 2
+        return inputs[slot + half] if slot < half else inputs[slot - half]
+    if op == "**":
+        a, b = inputs
+        return f"{b} × {a} ** ({b} - 1)" if slot == 0 else f"{out} × log({a})"
+    if op.startswith("**"):
+        try:
+            n = float(op[2:])
+        except ValueError:
+            return None
+        return f"{n:g} × {x} ** {n - 1:g}"
+    rules = {
+        "abs": f"sign({x})",
+        "exp": out,
+        "log": f"1 / {x}",
+        "sqrt": f"1 / (2 × {out})",
+        "tanh": f"1 - {out}²",
+        "sigmoid": f"{out} × (1 - {out})",
+        "relu": f"(1 if {x} > 0, else 0)",
+        "leaky_relu": f"(1 if {x} > 0, else the slope)",
+        "sin": f"cos({x})",
+        "cos": f"-sin({x})",
+    }
+    return rules.get(op)
+
+
+_LOCAL_RULE_NOTES = {
+    "+": "Addition passes blame on unchanged: its local derivatives are 1.",
+    "sum": "A sum passes blame on unchanged: its local derivatives are 1.",
+    "-": "a - b passes blame to a unchanged (local 1) and to b with its sign flipped (-1).",
+    "neg": "Negation flips the sign of the blame (local -1).",
+    "*": "For a product, the local derivative for each factor is the other factor.",
+    "/": "For a / b the local derivatives are 1/b for a and -a/b² for b.",
+    "dot": "For a dot product, each weight's local derivative is its input, and each "
+    "input's is its weight.",
+    "**": "For a ** b the local derivatives are b·a^(b-1) for a and a^b·log(a) for b.",
+    "abs": "abs passes blame on with the sign of its input (0 at the kink).",
+    "exp": "exp is its own derivative: the local derivative is the output itself.",
+    "log": "The local derivative of log(x) is 1/x.",
+    "sqrt": "The local derivative of sqrt(x) is 1 / (2 sqrt(x)).",
+    "tanh": "The local derivative of tanh is 1 - tanh², read from the output.",
+    "sigmoid": "The local derivative of the sigmoid s is s·(1 - s), read from the output.",
+    "relu": "relu passes blame on where its input was positive, and blocks it elsewhere.",
+    "leaky_relu": "leaky_relu passes blame on where its input was positive, and a "
+    "small slope of it elsewhere.",
+    "sin": "The local derivative of sin(x) is cos(x).",
+    "cos": "The local derivative of cos(x) is -sin(x).",
+}
+
+
+def _local_rule_note(op: str) -> str:
+    if op.startswith("**") and op != "**":
+        return "The power rule: the local derivative of xⁿ is n·xⁿ⁻¹."
+    return _LOCAL_RULE_NOTES.get(op, "")
+
+
+# ----------------------------------------------------------------------
+# The page
+# ----------------------------------------------------------------------
+
+
+class BackpropPlayer:
+    """The step-through player for one output Value.
+
+    ``BackpropPlayer(loss)`` draws the graph and records the steps;
+    ``.to_html()`` gives the whole page as a string, ``.save(path)`` writes it, and
+    in Jupyter the player displays inline. Extra keyword arguments go to
+    ``microgradx.graph.draw_dot`` (for example ``rankdir="TB"`` or ``max_nodes``);
+    a graph above the drawing's node limit raises ``GraphTooLargeError``.
+    """
+
+    def __init__(self, root: Value, *, title: str = DEFAULT_TITLE, **draw_options: Any) -> None:
+        if not isinstance(root, Value):
+            raise TypeError(
+                f"explain() needs a Value (the output of a computation, such as the "
+                f"loss), got {type(root).__name__} {root!r}."
+            )
+        if type(title) is not str:
+            raise TypeError(f"the player's title must be a str, got {type(title).__name__}.")
+        self.title = title
+        self.svg = _graph_svg(root, draw_options)
+        self.recording = record_steps(root)
+
+    @property
+    def steps(self) -> list[Step]:
+        return self.recording.steps
+
+    def to_html(self) -> str:
+        """The player as a complete HTML page (one self-contained file)."""
+        return _PAGE.format(
+            title=html.escape(self.title),
+            player=self._markup(keyboard="page"),
+        )
+
+    def save(self, path: PathLike = "backprop.html") -> Path:
+        """Write the page to ``path`` (UTF-8) and return the path."""
+        path = Path(path)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view: the arrow keys work while the player has the focus."""
+        return self._markup(keyboard="player")
+
+    def _markup(self, keyboard: str) -> str:
+        steps = self.recording.steps
+        script_data = {
+            "keyboard": keyboard,
+            "nodes": [
+                {
+                    "computedAt": node.computed_at,
+                    "finishedAt": node.finished_at,
+                    "opParts": list(node.op_parts),
+                }
+                for node in self.recording.nodes
+            ],
+            "steps": [_step_for_script(step) for step in steps],
+        }
+        return _PLAYER.format(
+            css=_CSS,
+            title=html.escape(self.title),
+            tabindex=' tabindex="0"' if keyboard == "player" else "",
+            last_step=len(steps) - 1,
+            step_count=len(steps),
+            svg=self.svg,
+            steps_as_text="\n".join(_step_as_list_item(step) for step in steps),
+            data=_json_for_script(script_data),
+            script=_SCRIPT,
+        )
+
+
+def explain(
+    root: Value,
+    path: PathLike = "backprop.html",
+    *,
+    title: str = DEFAULT_TITLE,
+    **draw_options: Any,
+) -> Path:
+    """Write a step-through player of ``root``'s forward and backward pass to ``path``.
+
+    One self-contained HTML file: open it by double-click in any browser. Step with
+    the buttons, the arrow keys (Home/End jump, Space plays), or the slider.
+    ``root`` is not changed: the player replays the backward pass on its own, so it
+    can be made before or after ``root.backward()``. Extra keyword arguments go to
+    ``microgradx.graph.draw_dot``. Returns the path written.
+    """
+    return BackpropPlayer(root, title=title, **draw_options).save(path)
+
+
+def _graph_svg(root: Value, draw_options: dict[str, Any]) -> str:
+    """The graph drawn by Graphviz with its blame, as an ``<svg>`` element for HTML.
+
+    The drawing shows the blame that ``backward()`` gives from zeroed grads, the
+    same numbers the steps add up to. To get it, every grad is set to 0.0,
+    ``backward()`` runs, and then every grad is put back as it was.
+    """
+    order = topological_order(root)
+    saved_grads = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        root.backward()
+        graph = draw_dot(root, **draw_options)
+    finally:
+        for node, grad in zip(order, saved_grads):
+            node.grad = grad
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    return svg[svg.index("<svg") :]
+
+
+def _step_for_script(step: Step) -> dict[str, Any]:
+    """What the page's script needs to show a step: texts and ids, no arithmetic."""
+    return {
+        "phase": step.phase,
+        "title": step.title,
+        "lines": list(step.lines),
+        "note": step.note,
+        "current": list(step.current),
+        "inputs": list(step.inputs),
+        "flowing": list(step.flowing),
+    }
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that is safe inside ``<script>``: no ``</script>`` or ``<!--`` can appear.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes, which JSON.parse reads back
+    as the same characters.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for character in "<>&\u2028\u2029":
+        text = text.replace(character, f"\\u{ord(character):04x}")
+    return text
+
+
+def _step_as_list_item(step: Step) -> str:
+    """A step as static HTML, for reading without the script."""
+    lines = html.escape("\n".join(step.lines))
+    return (
+        f'<li><p class="mgx-step-title">{html.escape(step.title)}</p>'
+        f'<pre class="mgx-lines">{lines}</pre>'
+        f'<p class="mgx-note">{html.escape(step.note)}</p></li>'
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body {{ margin: 0; background: #f8fafc; }}</style>
+</head>
+<body>
+{player}
+</body>
+</html>
+"""
+
+_PLAYER = """<div class="mgx-player" data-phase="start"{tabindex}>
+<style>{css}</style>
+<header class="mgx-header">
+  <h2 class="mgx-title">{title}</h2>
+  <p class="mgx-story">The forward pass computes every value from the leaves; the backward
+  pass hands every node its share of the blame (its gradient), by the chain rule.</p>
+</header>
+<p class="mgx-no-script">Stepping through needs JavaScript, which is off here:
+all the steps are listed below the graph as text.</p>
+<div class="mgx-controls" role="group" aria-label="Step through the replay" hidden>
+  <button type="button" class="mgx-first" aria-label="First step"
+    title="First step (Home)">&#xAB; First</button>
+  <button type="button" class="mgx-previous" aria-label="Previous step"
+    title="Previous step (Left arrow)">&#x25C0; Previous</button>
+  <button type="button" class="mgx-play" aria-label="Play" aria-pressed="false"
+    title="Play or pause (Space)">&#x25B6; Play</button>
+  <button type="button" class="mgx-next" aria-label="Next step"
+    title="Next step (Right arrow)">Next &#x25B6;</button>
+  <button type="button" class="mgx-last" aria-label="Last step"
+    title="Last step (End)">Last &#xBB;</button>
+  <label class="mgx-slider-label">Step
+    <input type="range" class="mgx-slider" min="0" max="{last_step}" value="0" step="1">
+  </label>
+  <output class="mgx-counter">1 / {step_count}</output>
+</div>
+<div class="mgx-body">
+  <label class="mgx-fit-label" hidden><input type="checkbox" class="mgx-fit">
+    Fit the graph to the width</label>
+  <figure class="mgx-graph" role="img" aria-label="The computation graph, drawn by Graphviz">
+{svg}
+  </figure>
+  <section class="mgx-panel" aria-live="polite" aria-atomic="true" hidden>
+    <p class="mgx-phase"></p>
+    <h3 class="mgx-step-title"></h3>
+    <div class="mgx-lines"></div>
+    <p class="mgx-note"></p>
+  </section>
+</div>
+<aside class="mgx-legend" aria-label="Legend" hidden>
+  <span><i class="mgx-swatch mgx-swatch-current"></i>this step's node</span>
+  <span><i class="mgx-swatch mgx-swatch-read"></i>inputs it reads (forward)</span>
+  <span><i class="mgx-swatch mgx-swatch-blamed"></i>inputs it hands blame to (backward)</span>
+  <span><i class="mgx-swatch mgx-swatch-pending"></i>not computed yet</span>
+  <span><i class="mgx-swatch mgx-swatch-finished"></i>blame complete</span>
+  <span class="mgx-keys">Keys: <kbd>&#x2190;</kbd> <kbd>&#x2192;</kbd> step,
+  <kbd>Home</kbd> <kbd>End</kbd> first and last, <kbd>Space</kbd> play or pause</span>
+</aside>
+<details class="mgx-all-steps" open>
+  <summary>All {step_count} steps as text</summary>
+  <ol>
+{steps_as_text}
+  </ol>
+</details>
+<script type="application/json" class="mgx-data">{data}</script>
+<script>{script}</script>
+</div>"""
+
+# Every rule is scoped to .mgx-player, so the player can sit inside any page (Jupyter).
+_CSS = """
+.mgx-player {
+  --mgx-text: #1f2937; --mgx-muted: #6b7280; --mgx-line: #d1d5db;
+  --mgx-current: #f59e0b; --mgx-current-fill: #fef3c7;
+  --mgx-forward: #2563eb; --mgx-forward-fill: #dbeafe;
+  --mgx-blame: #ea580c; --mgx-blame-fill: #ffedd5;
+  --mgx-finished: #16a34a;
+  max-width: 1400px; margin: 0 auto; padding: 1rem 1.25rem; box-sizing: border-box;
+  color: var(--mgx-text); background: #fff;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+}
+.mgx-player:focus-visible { outline: 3px solid var(--mgx-forward); outline-offset: 2px; }
+.mgx-player .mgx-title { margin: 0 0 .25rem; font-size: 1.4rem; }
+.mgx-player .mgx-story { margin: 0 0 .75rem; color: var(--mgx-muted); max-width: 60rem; }
+.mgx-player .mgx-controls {
+  display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .5rem 0;
+}
+.mgx-player .mgx-controls[hidden], .mgx-player [hidden] { display: none; }
+.mgx-player button {
+  font: inherit; padding: .35rem .8rem; border: 1px solid var(--mgx-line);
+  border-radius: .4rem; background: #f9fafb; color: inherit; cursor: pointer;
+}
+.mgx-player button:hover:not(:disabled) { background: #eef2ff; }
+.mgx-player button:disabled { opacity: .4; cursor: default; }
+.mgx-player button:focus-visible, .mgx-player input:focus-visible {
+  outline: 3px solid var(--mgx-forward); outline-offset: 2px;
+}
+.mgx-player .mgx-play[aria-pressed="true"] { background: var(--mgx-forward-fill); }
+.mgx-player .mgx-slider-label { display: flex; align-items: center; gap: .5rem; flex: 1 1 14rem; }
+.mgx-player .mgx-slider { flex: 1; min-width: 8rem; }
+.mgx-player .mgx-counter { min-width: 5rem; font-variant-numeric: tabular-nums; }
+.mgx-player .mgx-body { display: flex; flex-direction: column; gap: .6rem; }
+.mgx-player .mgx-fit-label { align-self: flex-end; font-size: .9rem; color: var(--mgx-muted); }
+.mgx-player .mgx-graph {
+  margin: 0; max-height: 60vh; overflow: auto; border: 1px solid var(--mgx-line);
+  border-radius: .5rem; padding: .5rem; background: #fff;
+}
+.mgx-player .mgx-graph svg { display: block; margin: 0 auto; }
+.mgx-player .mgx-graph.mgx-fitted svg { max-width: 100%; height: auto; }
+.mgx-player .mgx-panel {
+  border: 1px solid var(--mgx-line); border-left: 6px solid var(--mgx-muted);
+  border-radius: .5rem; padding: .75rem 1rem; background: #fff;
+}
+.mgx-player[data-phase="forward"] .mgx-panel { border-left-color: var(--mgx-forward); }
+.mgx-player[data-phase="seed"] .mgx-panel,
+.mgx-player[data-phase="backward"] .mgx-panel { border-left-color: var(--mgx-blame); }
+.mgx-player[data-phase="done"] .mgx-panel { border-left-color: var(--mgx-finished); }
+.mgx-player .mgx-phase {
+  margin: 0; font-size: .8rem; font-weight: 600; letter-spacing: .05em;
+  text-transform: uppercase; color: var(--mgx-muted);
+}
+.mgx-player .mgx-step-title { margin: .2rem 0 .5rem; font-size: 1.15rem; }
+.mgx-player .mgx-panel .mgx-note { max-width: 60rem; }
+.mgx-player .mgx-lines {
+  margin: 0 0 .5rem; padding: .5rem .75rem; border-radius: .4rem; background: #f3f4f6;
+  font: .95rem/1.6 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  white-space: pre-wrap; overflow-wrap: anywhere;
+}
+.mgx-player .mgx-note { margin: 0; }
+.mgx-player .mgx-legend {
+  display: flex; flex-wrap: wrap; gap: .4rem 1.25rem; margin: .75rem 0;
+  font-size: .9rem; color: var(--mgx-muted);
+}
+.mgx-player .mgx-legend span { display: inline-flex; align-items: center; gap: .35rem; }
+.mgx-player .mgx-swatch {
+  display: inline-block; width: 1.1rem; height: .8rem; border-radius: .2rem;
+  border: 2px solid var(--mgx-line);
+}
+.mgx-player .mgx-swatch-current {
+  background: var(--mgx-current-fill); border-color: var(--mgx-current);
+}
+.mgx-player .mgx-swatch-read {
+  background: var(--mgx-forward-fill); border-color: var(--mgx-forward);
+}
+.mgx-player .mgx-swatch-blamed {
+  background: var(--mgx-blame-fill); border-color: var(--mgx-blame);
+}
+.mgx-player .mgx-swatch-pending { opacity: .3; }
+.mgx-player .mgx-swatch-finished { border-color: var(--mgx-finished); }
+.mgx-player kbd {
+  padding: 0 .3rem; border: 1px solid var(--mgx-line); border-radius: .25rem;
+  background: #f9fafb; font: .85rem ui-monospace, monospace;
+}
+.mgx-player .mgx-all-steps { margin-top: .75rem; }
+.mgx-player .mgx-all-steps pre { white-space: pre-wrap; }
+
+/* The drawing. The script sets these classes on Graphviz's node and edge groups.
+   Value boxes keep their own colours (role and blame) and get a coloured glow. */
+.mgx-player .mgx-graph g { transition: opacity .25s; }
+.mgx-player .mgx-graph .mgx-pending { opacity: .15; }
+.mgx-player .mgx-graph g.node.mgx-finished { filter: drop-shadow(0 0 2px var(--mgx-finished)); }
+.mgx-player .mgx-graph g.node.mgx-input {
+  filter: drop-shadow(0 0 2px var(--mgx-forward)) drop-shadow(0 0 4px var(--mgx-forward));
+}
+.mgx-player[data-phase="backward"] .mgx-graph g.node.mgx-input {
+  filter: drop-shadow(0 0 2px var(--mgx-blame)) drop-shadow(0 0 4px var(--mgx-blame));
+}
+.mgx-player .mgx-graph g.node.mgx-current {
+  filter: drop-shadow(0 0 3px var(--mgx-current)) drop-shadow(0 0 4px var(--mgx-current))
+    drop-shadow(0 0 6px var(--mgx-current));
+}
+.mgx-player .mgx-graph g.node.mgx-flowing ellipse {
+  fill: var(--mgx-forward-fill); stroke: var(--mgx-forward); stroke-width: 2.5px;
+}
+.mgx-player .mgx-graph g.edge.mgx-flowing path {
+  stroke: var(--mgx-forward); stroke-width: 2.5px; stroke-dasharray: 7 4;
+  animation: mgx-flow-forward .9s linear infinite;
+}
+.mgx-player .mgx-graph g.edge.mgx-flowing polygon {
+  fill: var(--mgx-forward); stroke: var(--mgx-forward);
+}
+.mgx-player .mgx-graph g.edge.mgx-flowing text { font-weight: bold; fill: var(--mgx-forward); }
+.mgx-player[data-phase="backward"] .mgx-graph g.node.mgx-flowing ellipse {
+  fill: var(--mgx-blame-fill); stroke: var(--mgx-blame);
+}
+.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing path {
+  stroke: var(--mgx-blame); animation-name: mgx-flow-backward;
+}
+.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing polygon {
+  fill: var(--mgx-blame); stroke: var(--mgx-blame);
+}
+.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing text { fill: var(--mgx-blame); }
+/* Dashes run along the arrows in the forward pass and against them in the backward pass. */
+@keyframes mgx-flow-forward { to { stroke-dashoffset: -11; } }
+@keyframes mgx-flow-backward { to { stroke-dashoffset: 11; } }
+@media (prefers-reduced-motion: reduce) {
+  .mgx-player .mgx-graph g.edge.mgx-flowing path { animation: none; }
+}
+"""
+
+_SCRIPT = r"""
+// microgradx backprop player. Every text and number of a step was computed in
+// Python and sits in the JSON block next to this script: the script only shows
+// one step at a time, lights up its part of the drawing, and runs the controls.
+(function () {
+  "use strict";
+
+  const PLAY_INTERVAL_MS = 1500;
+  const SMALLEST_FITTED_SCALE = 0.6; // below this a fitted drawing is hard to read
+  const PHASE_NAMES = {
+    start: "Start",
+    forward: "Forward pass",
+    seed: "Backward pass",
+    backward: "Backward pass",
+    done: "Done",
+  };
+
+  function startPlayer(player) {
+    player.setAttribute("data-mgx-started", "");
+    const data = JSON.parse(player.querySelector(".mgx-data").textContent);
+    const steps = data.steps;
+    const lastStep = steps.length - 1;
+    const find = (selector) => player.querySelector(selector);
+    const figure = find(".mgx-graph");
+    const svgElement = (id) => figure.querySelector('[id="' + id + '"]');
+
+    const controls = {
+      first: find(".mgx-first"),
+      previous: find(".mgx-previous"),
+      play: find(".mgx-play"),
+      next: find(".mgx-next"),
+      last: find(".mgx-last"),
+      slider: find(".mgx-slider"),
+      counter: find(".mgx-counter"),
+      fit: find(".mgx-fit"),
+    };
+    const panel = {
+      phase: find(".mgx-phase"),
+      title: find(".mgx-panel .mgx-step-title"),
+      lines: find(".mgx-panel .mgx-lines"),
+      note: find(".mgx-panel .mgx-note"),
+    };
+    // Each node's pieces of the drawing: its value box, and for a computed node
+    // its op and the edges into and out of it.
+    const drawing = data.nodes.map((node, i) => ({
+      value: svgElement("value-" + i),
+      opParts: node.opParts.map(svgElement).filter(Boolean),
+    }));
+
+    let current = 0;
+    let timer = null;
+    let flowingElements = [];
+
+    function show(index) {
+      current = Math.max(0, Math.min(lastStep, index));
+      const step = steps[current];
+      player.dataset.phase = step.phase;
+      player.dataset.step = String(current);
+      paintGraph(step);
+      writePanel(step);
+      updateControls(step);
+      if (step.current.length === 1) keepInView(drawing[step.current[0]].value);
+    }
+
+    function paintGraph(step) {
+      const currentNodes = new Set(step.current);
+      const inputNodes = new Set(step.inputs);
+      data.nodes.forEach((node, i) => {
+        const pending = current < node.computedAt;
+        drawing[i].opParts.forEach((part) => part.classList.toggle("mgx-pending", pending));
+        const value = drawing[i].value;
+        if (!value) return;
+        value.classList.toggle("mgx-pending", pending);
+        value.classList.toggle("mgx-finished", current > node.finishedAt);
+        value.classList.toggle("mgx-input", inputNodes.has(i));
+        value.classList.toggle("mgx-current", currentNodes.has(i));
+      });
+      flowingElements.forEach((element) => element.classList.remove("mgx-flowing"));
+      flowingElements = step.flowing.map(svgElement).filter(Boolean);
+      flowingElements.forEach((element) => element.classList.add("mgx-flowing"));
+    }
+
+    function writePanel(step) {
+      panel.phase.textContent = PHASE_NAMES[step.phase];
+      panel.title.textContent = step.title;
+      panel.lines.replaceChildren(
+        ...step.lines.map((line) => {
+          const row = document.createElement("div");
+          row.textContent = line;
+          return row;
+        })
+      );
+      panel.note.textContent = step.note;
+    }
+
+    function updateControls(step) {
+      controls.first.disabled = controls.previous.disabled = current === 0;
+      controls.next.disabled = controls.last.disabled = current === lastStep;
+      controls.slider.value = String(current);
+      const position = "Step " + (current + 1) + " of " + steps.length;
+      controls.slider.setAttribute("aria-valuetext", position + ": " + step.title);
+      controls.counter.textContent = current + 1 + " / " + steps.length;
+    }
+
+    // Scroll the drawing (not the page) so that the step's node is visible.
+    function keepInView(element) {
+      if (!element) return;
+      const box = element.getBoundingClientRect();
+      const view = figure.getBoundingClientRect();
+      const margin = 24;
+      if (box.left < view.left) figure.scrollLeft -= view.left - box.left + margin;
+      if (box.right > view.right) figure.scrollLeft += box.right - view.right + margin;
+      if (box.top < view.top) figure.scrollTop -= view.top - box.top + margin;
+      if (box.bottom > view.bottom) figure.scrollTop += box.bottom - view.bottom + margin;
+    }
+
+    // A click or a key press takes over from playing.
+    function goTo(index) {
+      pause();
+      show(index);
+    }
+
+    function play() {
+      if (current === lastStep) show(0);
+      timer = setInterval(playOneStep, PLAY_INTERVAL_MS);
+      controls.play.textContent = "\u275A\u275A Pause";
+      controls.play.setAttribute("aria-pressed", "true");
+    }
+
+    function playOneStep() {
+      if (current < lastStep) show(current + 1);
+      else pause();
+    }
+
+    function pause() {
+      if (timer === null) return;
+      clearInterval(timer);
+      timer = null;
+      controls.play.textContent = "\u25B6 Play";
+      controls.play.setAttribute("aria-pressed", "false");
+    }
+
+    function togglePlay() {
+      if (timer === null) play();
+      else pause();
+    }
+
+    const keyActions = {
+      ArrowRight: () => goTo(current + 1),
+      ArrowLeft: () => goTo(current - 1),
+      Home: () => goTo(0),
+      End: () => goTo(lastStep),
+      " ": togglePlay,
+    };
+
+    function onKey(event) {
+      const action = keyActions[event.key];
+      if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+      const target = event.target instanceof Element ? event.target : document.body;
+      // The slider and the checkbox handle their own keys; Space presses a focused button.
+      if (target.closest("input, select, textarea")) return;
+      if (event.key === " " && target.closest("button, summary, a")) return;
+      event.preventDefault();
+      action();
+    }
+
+    function fitToWidth(fit) {
+      controls.fit.checked = fit;
+      figure.classList.toggle("mgx-fitted", fit);
+    }
+
+    controls.first.addEventListener("click", () => goTo(0));
+    controls.previous.addEventListener("click", () => goTo(current - 1));
+    controls.play.addEventListener("click", togglePlay);
+    controls.next.addEventListener("click", () => goTo(current + 1));
+    controls.last.addEventListener("click", () => goTo(lastStep));
+    controls.slider.addEventListener("input", () => goTo(Number(controls.slider.value)));
+    controls.fit.addEventListener("change", () => fitToWidth(controls.fit.checked));
+    (data.keyboard === "page" ? document : player).addEventListener("keydown", onKey);
+
+    // The script runs: swap the text-only view for the stepper.
+    find(".mgx-no-script").hidden = true;
+    find(".mgx-all-steps").open = false;
+    [".mgx-controls", ".mgx-panel", ".mgx-legend", ".mgx-fit-label"].forEach(
+      (selector) => (find(selector).hidden = false)
+    );
+    // Fit a drawing to the width unless that would shrink it too much to read.
+    const svg = figure.querySelector("svg");
+    const naturalWidth = svg ? svg.getBoundingClientRect().width : 0;
+    fitToWidth(naturalWidth * SMALLEST_FITTED_SCALE <= figure.clientWidth);
+    show(0);
+  }
+
+  // A notebook can hold several players: start each one that has not started yet.
+  document.querySelectorAll(".mgx-player:not([data-mgx-started])").forEach(startPlayer);
+})();
+"""
