@@ -48,6 +48,7 @@ MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 EXAMPLES = """\
 examples:
   microgradx graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg
+  microgradx graph "tanh(x*w + b)" x=2 w=-3 b=6.88 --parameters w,b -o knobs.svg
   microgradx graph "x*x + sin(pi*x)" x=0.25 --rankdir TB -o reuse.png
   microgradx graph "sigmoid(x1*w1 + x2*w2 + b)" x1=1 x2=0 w1=0.5 w2=-1 b=0.1 --passed-blame
   microgradx graph "log(x)" x=2 --dot | dot -Tsvg > log.svg
@@ -161,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also label each edge with the blame it passed back (local derivative x blame)",
     )
+    graph.add_argument(
+        "--parameters",
+        default="",
+        metavar="NAMES",
+        help="names to draw as parameters, the knobs training nudges: --parameters w,b",
+    )
     graph.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
     graph.add_argument(
         "--max-nodes",
@@ -248,6 +255,7 @@ def _graph(arguments: argparse.Namespace) -> int:
         "rankdir": arguments.rankdir,
         "show_passed_blame": arguments.passed_blame,
         "legend": not arguments.no_legend,
+        "parameters": _parameters(arguments.parameters, inputs),
     }
     if arguments.max_nodes is not None:
         draw_options["max_nodes"] = arguments.max_nodes
@@ -270,6 +278,16 @@ def _graph(arguments: argparse.Namespace) -> int:
         raise Failure(f"cannot write {str(output)!r}: {error.strerror or error}") from None
     print(f"wrote {output}")
     return OK
+
+
+def _parameters(names: str, inputs: dict[str, Value]) -> list[Value]:
+    """The input leaves named in ``--parameters w,b``."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()]
+    for name in chosen:
+        if name not in inputs:
+            known = ", ".join(inputs) or "no names"
+            raise UsageError(f"--parameters names {name!r}, which is not in the formula ({known})")
+    return [inputs[name] for name in chosen]
 
 
 def _check_output_suffix(output: Path, picture_suffixes: Iterable[str]) -> None:

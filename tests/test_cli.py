@@ -19,6 +19,7 @@ from test_expr import FORMULAS, VARIABLES, formula_text
 
 from microgradx.cli import main, parse_values
 from microgradx.expr import ExpressionError, parse_expression
+from microgradx.graph import ROLE_COLOURS
 from microgradx.render import RENDERER_ENV_VAR, available_renderers
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -156,6 +157,13 @@ def test_options_reach_the_drawing():
     assert run([*NEURON, "--dot", "--no-legend"])[1] != plain
     assert run([*NEURON, "--dot", "--passed-blame"])[1] != plain
     assert run([*NEURON, "--dot", "--forward-only"])[1] != plain
+    assert run([*NEURON, "--dot", "--parameters", "w, b"])[1] != plain
+
+
+def test_parameters_are_drawn_as_parameters():
+    knob_colour = ROLE_COLOURS["parameter"]
+    with_knobs = run([*NEURON, "--dot", "--parameters", "w,b"])[1]
+    assert with_knobs.count(knob_colour) > run([*NEURON, "--dot"])[1].count(knob_colour)
 
 
 def test_forward_only_leaves_blame_uncomputed(tmp_path):
@@ -219,6 +227,7 @@ ERRORS = [  # (arguments after "graph", exit code, words in the message)
     (["exp(x)", "x=1000", "--dot"], 1, "math error in exp(x): "),
     (["x ** 0.5", "x=-1", "--dot"], 1, "math error in x ** 0.5: "),
     (["x*x", "x=3", "--dot", "--max-nodes", "2"], 1, "--max-nodes N"),
+    (["x*w", "x=3", "w=1", "--parameters", "w,v"], 2, "--parameters names 'v'"),
     (["y / x", "y=1", "x=1e-200", "--dot"], 1, "math error in the backward pass: "),
 ]
 
