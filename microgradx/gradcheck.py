@@ -202,6 +202,11 @@ def _central_differences(
     for index, x in enumerate(numbers):
         h = eps * max(1.0, abs(x))
         above, below = x + h, x - h
+        if above == below:
+            raise ValueError(
+                f"eps = {eps:g} is too small for {_input_name(index, labels[index])} = {x!r}: "
+                f"the step h = {h:g} is lost in rounding (x + h == x - h). Use a larger eps."
+            )
         f_above = _output_at(f, numbers, labels, index, above, h)
         f_below = _output_at(f, numbers, labels, index, below, h)
         gradient.append((f_above - f_below) / (above - below))

@@ -232,3 +232,8 @@ def test_numerical_grad_passes_labels_to_f() -> None:
 
     numerical_grad(f, [Value(1.0, label="price")])
     assert seen == ["price", "price"]
+
+
+def test_a_step_lost_in_rounding_is_an_error_not_a_division_by_zero() -> None:
+    with pytest.raises(ValueError, match="too small for input 0 = 1e\\+100"):
+        numerical_grad(lambda x: x * 2.0, [1e100], eps=1e-200)
