@@ -1,0 +1,541 @@
+"""Hypothesis strategies for property-based tests of code built on microgradx.
+
+A property test states something that must hold for *every* input ("backprop agrees
+with central differences") and lets Hypothesis hunt for a counterexample. These
+strategies generate the inputs:
+
+* ``reals``, ``positive_reals``, ``nonzero_reals``: finite floats in a range;
+* ``values``: Values (leaf nodes), optionally labelled;
+* ``expressions``: random computation graphs built from every op of the engine,
+  with shared nodes (diamonds, ``t * t``) and deep chains, each op applied only
+  where it is smooth, so that ``gradcheck`` can judge them.
+
+Needs Hypothesis (``pip install "microgradx[test]"``); it is imported here only.
+
+Example: a five-line property test of your own function, and of random graphs::
+
+    from hypothesis import given
+    from microgradx.gradcheck import gradcheck
+    from microgradx.testing import expressions, reals
+
+    def smooth_l1(guess, truth):
+        error = guess - truth
+        return (error * error + 1).sqrt() - 1
+
+    @given(reals(-100, 100), reals(-100, 100))
+    def test_smooth_l1_gradients(guess, truth):
+        assert gradcheck(smooth_l1, [guess, truth])
+
+    @given(expressions())
+    def test_random_graphs(expression):
+        assert gradcheck(expression, expression.input_values())
+
+When a test fails, Hypothesis prints the smallest expression it found as a small
+Python program you can paste and run.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from microgradx.engine import Value, dot, no_grad, sum_values
+from microgradx.gradcheck import DEFAULT_EPS
+
+TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any, Union
+
+    from hypothesis.strategies import DrawFn, SearchStrategy
+
+    Argument = Union[int, float]
+    """A step's argument: an int is the number of an earlier node, a float a constant."""
+
+__all__ = [
+    "OPERATION_NAMES",
+    "Expression",
+    "Operation",
+    "Step",
+    "expressions",
+    "nonzero_reals",
+    "positive_reals",
+    "reals",
+    "values",
+]
+
+# ----------------------------------------------------------------------
+# Numbers and Values
+# ----------------------------------------------------------------------
+
+
+def reals(min_value: float = -100.0, max_value: float = 100.0) -> SearchStrategy[float]:
+    """Finite floats from ``min_value`` to ``max_value``: never nan or inf.
+
+    Hypothesis favours the awkward ones: 0.0, -0.0, the bounds, tiny numbers.
+    """
+    return st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
+
+
+def positive_reals(min_value: float = 1e-3, max_value: float = 100.0) -> SearchStrategy[float]:
+    """Floats from ``min_value`` (> 0) to ``max_value``: inputs for log, sqrt, ``a ** b``."""
+    if not min_value > 0.0:
+        raise ValueError(f"positive_reals needs min_value > 0, got {min_value!r}.")
+    return reals(min_value, max_value)
+
+
+def nonzero_reals(
+    min_magnitude: float = 1e-3, max_magnitude: float = 100.0
+) -> SearchStrategy[float]:
+    """Floats of either sign with ``min_magnitude <= |x| <= max_magnitude``.
+
+    For divisors, and for points kept away from the kink at 0 of relu and abs.
+    """
+    positive = positive_reals(min_magnitude, max_magnitude)
+    return st.one_of(positive, positive.map(lambda x: -x))
+
+
+def values(numbers: SearchStrategy[float] | None = None, label: str = "") -> SearchStrategy[Value]:
+    """Leaf Values whose numbers come from ``numbers`` (default: ``reals()``).
+
+    >>> from microgradx.testing import positive_reals, values
+    >>> weights = values(reals(-1, 1), label="w")
+    >>> prices = values(positive_reals(1, 1e6))
+    """
+    return (reals() if numbers is None else numbers).map(lambda x: Value(x, label))
+
+
+# ----------------------------------------------------------------------
+# Operations: what the expression generator knows about each op
+# ----------------------------------------------------------------------
+
+
+class Operation:
+    """One op the generator can use: how to apply it, where it is safe, how to print it.
+
+    * ``apply(*arguments)`` builds the node with the engine (arguments are Values
+      or constant floats);
+    * ``shapes`` lists the forms its arguments may take, such as
+      ``("node", "constant")`` for ``t1 * 2.0`` (see ``_SLOTS``);
+    * ``edge_distance(*numbers)`` is how far the arguments are from the nearest
+      point where the op has a kink, a pole or the edge of its domain (``inf`` if
+      it has none, negative outside the domain);
+    * ``fits(bound, *numbers)`` says whether the result can be computed without
+      going far beyond ``bound`` (checked before computing, for ``exp`` and ``**``);
+    * ``template`` formats the step as Python, e.g. ``"{0}.tanh()"``.
+    """
+
+    __slots__ = ("apply", "edge_distance", "fits", "name", "shapes", "template")
+
+    def __init__(
+        self,
+        name: str,
+        apply: Callable[..., Value],
+        shapes: tuple[tuple[str, ...], ...],
+        template: str,
+        edge_distance: Callable[..., float] | None = None,
+        fits: Callable[..., bool] | None = None,
+    ) -> None:
+        self.name = name
+        self.apply = apply
+        self.shapes = st.sampled_from(shapes)
+        self.template = template
+        self.edge_distance = edge_distance or _smooth_everywhere
+        self.fits = fits or _always_fits
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name!r})"
+
+
+def _smooth_everywhere(*numbers: float) -> float:
+    return math.inf
+
+
+def _always_fits(bound: float, *numbers: float) -> bool:
+    return True
+
+
+# Argument shapes: each op lists the shapes its arguments may take. A "node" is an
+# earlier node, a "term" a node or a constant; the other slots are constants.
+_ONE = (("node",),)
+_TWO = (("node", "node"), ("node", "constant"), ("constant", "node"))
+_NUMBER_EXPONENT = (("node", "exponent"),)
+_VALUE_EXPONENT = (("node", "node"), ("base", "node"))
+_SLOPE = (("node", "slope"),)
+_SUM = tuple(("term",) * count for count in range(1, 5))
+_DOT = tuple(("term",) * (2 * count) for count in range(1, 4))
+
+
+def _distance_from_zero(x: float, *constants: float) -> float:
+    """For relu, abs, leaky_relu (kink at 0), and log, sqrt (defined for x > 0)."""
+    return abs(x)
+
+
+def _positive_part(x: float, *constants: float) -> float:
+    return x
+
+
+def _divisor_distance(numerator: float, divisor: float) -> float:
+    return abs(divisor)
+
+
+def _power_distance(base: float, exponent: float) -> float:
+    """x ** n with a number n: poles at 0 for n < 0; for a fractional n, x must be > 0."""
+    if not exponent.is_integer():
+        return base
+    return abs(base) if exponent < 0.0 else math.inf
+
+
+def _exp_fits(bound: float, x: float) -> bool:
+    return x <= math.log(bound)
+
+
+def _value_power_fits(bound: float, base: float, exponent: float) -> bool:
+    return base > 0.0 and abs(exponent * math.log(base)) <= math.log(bound)
+
+
+EXPONENTS = (2.0, 3.0, -1.0, 0.5, -2.0, 1.5, -0.5, 0.0, 1.0)
+"""Number exponents for ``x ** n``: squares, cubes, reciprocals, roots, and 0 and 1."""
+BASES = (2.0, 0.5, math.e, 10.0)
+"""Number bases for ``c ** x``."""
+SLOPES = (0.01, 0.1, 0.3)
+"""Slopes for ``leaky_relu``."""
+
+CONSTANTS = st.one_of(
+    st.sampled_from((2.0, -1.0, 0.5, 3.0)),
+    st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+)
+"""Constants that steps mix in: ``t1 * 2.0``, ``0.5 - t2``."""
+
+_SLOTS = {
+    "constant": CONSTANTS,
+    "exponent": st.sampled_from(EXPONENTS),
+    "base": st.sampled_from(BASES),
+    "slope": st.sampled_from(SLOPES),
+}
+"""How to draw each constant slot of a shape."""
+_IS_NODE = st.booleans()
+"""Whether a "term" slot is a node (else a constant)."""
+_NODES_BACK = st.one_of(st.just(0), st.integers(0, 1 << 16))
+"""How many nodes back from the newest an argument reaches: half the time 0 (chains)."""
+
+_OPERATIONS = (
+    Operation("+", lambda a, b: a + b, _TWO, "{0} + {1}"),
+    Operation("-", lambda a, b: a - b, _TWO, "{0} - {1}"),
+    Operation("*", lambda a, b: a * b, _TWO, "{0} * {1}"),
+    Operation("/", lambda a, b: a / b, _TWO, "{0} / {1}", _divisor_distance),
+    Operation("**n", lambda a, n: a**n, _NUMBER_EXPONENT, "{0} ** {1}", _power_distance),
+    Operation(
+        "**", lambda a, b: a**b, _VALUE_EXPONENT, "{0} ** {1}", _positive_part, _value_power_fits
+    ),
+    Operation("neg", lambda a: -a, _ONE, "-{0}"),
+    Operation("abs", abs, _ONE, "abs({0})", _distance_from_zero),
+    Operation("exp", lambda a: a.exp(), _ONE, "{0}.exp()", fits=_exp_fits),
+    Operation("log", lambda a: a.log(), _ONE, "{0}.log()", _positive_part),
+    Operation("sqrt", lambda a: a.sqrt(), _ONE, "{0}.sqrt()", _positive_part),
+    Operation("tanh", lambda a: a.tanh(), _ONE, "{0}.tanh()"),
+    Operation("sigmoid", lambda a: a.sigmoid(), _ONE, "{0}.sigmoid()"),
+    Operation("relu", lambda a: a.relu(), _ONE, "{0}.relu()", _distance_from_zero),
+    Operation(
+        "leaky_relu",
+        lambda a, slope: a.leaky_relu(slope),
+        _SLOPE,
+        "{0}.leaky_relu({1})",
+        _distance_from_zero,
+    ),
+    Operation("sin", lambda a: a.sin(), _ONE, "{0}.sin()"),
+    Operation("cos", lambda a: a.cos(), _ONE, "{0}.cos()"),
+    Operation("sum", lambda *terms: sum_values(terms), _SUM, "sum_values([{all}])"),
+    Operation(
+        "dot",
+        lambda *pairs: dot(pairs[: len(pairs) // 2], pairs[len(pairs) // 2 :]),
+        _DOT,
+        "dot([{weights}], [{inputs}])",
+    ),
+)
+_OPERATIONS_BY_NAME = {operation.name: operation for operation in _OPERATIONS}
+
+OPERATION_NAMES = tuple(_OPERATIONS_BY_NAME)
+"""Names of the ops ``expressions()`` can use. ``**n`` is ``x ** number``, ``**`` is
+``x ** Value`` or ``number ** Value``, ``neg`` is ``-x``."""
+
+
+# ----------------------------------------------------------------------
+# Expressions: random graphs as small programs
+# ----------------------------------------------------------------------
+
+
+class Step:
+    """One line of an expression: an operation applied to earlier nodes and constants.
+
+    In ``arguments`` an int is the number of an earlier node (inputs first, then
+    one node per step) and a float is a constant.
+    """
+
+    __slots__ = ("arguments", "operation")
+
+    def __init__(self, operation: Operation, arguments: tuple[Argument, ...]) -> None:
+        self.operation = operation
+        self.arguments = arguments
+
+    def to_python(self, names: Sequence[str]) -> str:
+        """The right-hand side of this step as Python, with nodes called by ``names``."""
+        texts = [_argument_text(argument, names) for argument in self.arguments]
+        half = len(texts) // 2
+        return self.operation.template.format(
+            *texts,
+            all=", ".join(texts),
+            weights=", ".join(texts[:half]),
+            inputs=", ".join(texts[half:]),
+        )
+
+    def __repr__(self) -> str:
+        return f"Step({self.operation.name!r}, {self.arguments!r})"
+
+
+def _argument_text(argument: Argument, names: Sequence[str]) -> str:
+    if isinstance(argument, int):
+        return names[argument]
+    text = repr(argument)
+    return f"({text})" if text.startswith("-") else text
+
+
+class Expression:
+    """A random computation graph, kept as a small program so it can be rebuilt.
+
+    ``inputs`` are its input numbers, ``labels`` their names (``x0``, ``x1``, ...).
+    Calling the expression with one Value per input builds the graph and returns
+    the output Value (the last step), so it plugs straight into gradcheck::
+
+        gradcheck(expression, expression.input_values())
+
+    ``str(expression)`` is the program as Python you can paste and run.
+    """
+
+    __slots__ = ("inputs", "labels", "steps")
+
+    def __init__(self, inputs: Sequence[float], steps: Sequence[Step]) -> None:
+        self.inputs = tuple(float(x) for x in inputs)
+        self.labels = tuple(f"x{i}" for i in range(len(self.inputs)))
+        self.steps = tuple(steps)
+
+    def __call__(self, *inputs: Value | float) -> Value:
+        """Build the graph on ``inputs`` (one Value or number each); return its output."""
+        if len(inputs) != len(self.inputs):
+            raise TypeError(
+                f"this expression takes {len(self.inputs)} inputs "
+                f"({', '.join(self.labels)}), got {len(inputs)}."
+            )
+        nodes = [x if isinstance(x, Value) else Value(x) for x in inputs]
+        for step in self.steps:
+            arguments = [nodes[a] if isinstance(a, int) else a for a in step.arguments]
+            nodes.append(step.operation.apply(*arguments))
+        return nodes[-1]
+
+    def input_values(self) -> list[Value]:
+        """Fresh leaf Values for the inputs, labelled ``x0``, ``x1``, ..."""
+        return [Value(x, label) for x, label in zip(self.inputs, self.labels)]
+
+    @property
+    def operation_names(self) -> set[str]:
+        """The names of the operations the expression uses."""
+        return {step.operation.name for step in self.steps}
+
+    def lines(self) -> list[str]:
+        """The program, one line per input and per step; the last line is the output."""
+        names = [*self.labels, *(f"t{k}" for k in range(len(self.steps)))]
+        lines = [
+            f"{label} = Value({x!r}, label={label!r})" for x, label in zip(self.inputs, self.labels)
+        ]
+        for k, step in enumerate(self.steps):
+            lines.append(f"t{k} = {step.to_python(names)}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return f"Expression({'; '.join(self.lines())})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Multi-line display in Hypothesis' (and IPython's) failure output."""
+        printer.text("Expression(")
+        for line in self.lines():
+            printer.text("\n    " + line)
+        printer.text("\n)")
+
+
+def expressions(
+    *,
+    numbers: SearchStrategy[float] | None = None,
+    min_inputs: int = 1,
+    max_inputs: int = 3,
+    min_steps: int = 1,
+    max_steps: int = 10,
+    operations: Iterable[str] | None = None,
+    max_magnitude: float = 1e3,
+) -> SearchStrategy[Expression]:
+    """Random computation graphs that gradcheck can judge, as ``Expression`` objects.
+
+    The graph has ``min_inputs`` to ``max_inputs`` inputs drawn from ``numbers``
+    (default ``reals(-5, 5)``) and ``min_steps`` to ``max_steps`` steps. Each step
+    applies one of ``operations`` (default: all of ``OPERATION_NAMES``) to earlier
+    nodes and constants. Half of the time an argument is the newest node, which
+    makes deep chains; any earlier node may be reused, which makes diamonds and
+    ``t * t``.
+
+    Every step is checked before it is kept, at the inputs *and* at every point
+    where ``gradcheck`` (with its default eps) will evaluate the graph:
+
+    * each op stays inside its domain and away from its kinks and poles (log and
+      sqrt of positive numbers, no division near 0, relu and abs away from 0),
+      by a margin that grows with how much the argument moves when an input is
+      nudged, so no nudge crosses a kink;
+    * every number stays within ``max_magnitude`` (no overflow);
+    * no node amplifies a nudge of an input more than a thousandfold, so central
+      differences stay accurate.
+
+    A step that fails is redrawn; after a few failures it is left out.
+    """
+    chosen = _chosen_operations(operations)
+    if not 1 <= min_inputs <= max_inputs:
+        raise ValueError(f"need 1 <= min_inputs <= max_inputs, got {min_inputs}, {max_inputs}.")
+    if not 1 <= min_steps <= max_steps:
+        raise ValueError(f"need 1 <= min_steps <= max_steps, got {min_steps}, {max_steps}.")
+    if not 1.0 < max_magnitude <= 1e100:
+        raise ValueError(f"max_magnitude must be in (1, 1e100], got {max_magnitude!r}.")
+    input_lists = st.lists(
+        reals(-5.0, 5.0) if numbers is None else numbers, min_size=min_inputs, max_size=max_inputs
+    )
+    return _expressions(
+        input_lists, st.integers(min_steps, max_steps), st.sampled_from(chosen), max_magnitude
+    )
+
+
+def _chosen_operations(names: Iterable[str] | None) -> tuple[Operation, ...]:
+    if names is None:
+        return _OPERATIONS
+    if isinstance(names, str):
+        names = [names]
+    chosen = []
+    for name in names:
+        if name not in _OPERATIONS_BY_NAME:
+            raise ValueError(
+                f"unknown operation {name!r}; choose from {', '.join(OPERATION_NAMES)}."
+            )
+        chosen.append(_OPERATIONS_BY_NAME[name])
+    if not chosen:
+        raise ValueError("expressions() needs at least one operation.")
+    return tuple(chosen)
+
+
+KINK_MARGIN = 1e-2
+"""The least distance an op's argument keeps from a kink, pole or domain edge."""
+NUDGE_SAFETY = 100.0
+"""... plus this many times the distance the argument moves when an input is nudged."""
+MAX_AMPLIFICATION = 1e3
+"""A node may move at most this many times more than an input's nudge (relative)."""
+ATTEMPTS_PER_STEP = 8
+
+
+@st.composite
+def _expressions(
+    draw: DrawFn,
+    input_lists: SearchStrategy[list[float]],
+    step_counts: SearchStrategy[int],
+    operations: SearchStrategy[Operation],
+    max_magnitude: float,
+) -> Expression:
+    inputs = draw(input_lists)
+    probe = _NudgeProbe(inputs, max_magnitude)
+    steps = []
+    for _ in range(draw(step_counts)):
+        for _attempt in range(ATTEMPTS_PER_STEP):
+            operation = draw(operations)
+            step = Step(operation, _draw_arguments(draw, operation, probe.node_count))
+            if probe.try_add(step):
+                steps.append(step)
+                break
+    assume(steps)
+    return Expression(inputs, steps)
+
+
+def _draw_arguments(draw: DrawFn, operation: Operation, node_count: int) -> tuple[Argument, ...]:
+    """Arguments in one of the op's shapes: node numbers (ints) and constants (floats)."""
+
+    def node() -> int:
+        return node_count - 1 - draw(_NODES_BACK) % node_count
+
+    arguments: list[Argument] = []
+    for slot in draw(operation.shapes):
+        if slot == "node" or (slot == "term" and draw(_IS_NODE)):
+            arguments.append(node())
+        else:
+            arguments.append(draw(_SLOTS.get(slot, CONSTANTS)))
+    return tuple(arguments)
+
+
+class _NudgeProbe:
+    """Follows every node's number at the inputs and at each point gradcheck visits.
+
+    Point 0 is the inputs themselves; then, for each input i, the inputs with x_i
+    moved to x_i + h and to x_i - h, where h = eps * max(1, |x_i|) as in gradcheck.
+    A node's *wobble* is the most it moves away from its point-0 number.
+    """
+
+    def __init__(self, inputs: Sequence[float], max_magnitude: float) -> None:
+        self.max_magnitude = max_magnitude
+        self.points = [list(inputs)]
+        for i, x in enumerate(inputs):
+            h = DEFAULT_EPS * max(1.0, abs(x))
+            for nudged in (x + h, x - h):
+                point = list(inputs)
+                point[i] = nudged
+                self.points.append(point)
+        self.wobbles = [self._wobble(node) for node in range(len(inputs))]
+
+    @property
+    def node_count(self) -> int:
+        return len(self.wobbles)
+
+    def try_add(self, step: Step) -> bool:
+        """Add the step's node and return True if it is safe (see ``expressions``)."""
+        operation, arguments = step.operation, step.arguments
+        numbers_at = [_numbers(arguments, point) for point in self.points]
+        wobble = max((self.wobbles[a] for a in arguments if isinstance(a, int)), default=0.0)
+        if operation.edge_distance(*numbers_at[0]) < KINK_MARGIN + NUDGE_SAFETY * wobble:
+            return False
+        for numbers in numbers_at:
+            if not (
+                operation.fits(self.max_magnitude, *numbers)
+                and operation.edge_distance(*numbers) > 0.0
+            ):
+                return False
+        results = [_evaluate(operation, arguments, point) for point in self.points]
+        if max(abs(result) for result in results) > self.max_magnitude:
+            return False
+        new_wobble = max(abs(result - results[0]) for result in results)
+        if new_wobble > MAX_AMPLIFICATION * DEFAULT_EPS * max(1.0, abs(results[0])):
+            return False
+        for point, result in zip(self.points, results):
+            point.append(result)
+        self.wobbles.append(new_wobble)
+        return True
+
+    def _wobble(self, node: int) -> float:
+        center = self.points[0][node]
+        return max(abs(point[node] - center) for point in self.points)
+
+
+def _numbers(arguments: tuple[Argument, ...], point: list[float]) -> list[float]:
+    """The arguments' numbers at one point: nodes looked up, constants as they are."""
+    return [point[a] if isinstance(a, int) else a for a in arguments]
+
+
+def _evaluate(operation: Operation, arguments: tuple[Argument, ...], point: list[float]) -> float:
+    """The op's result at one point, computed by the engine itself."""
+    with no_grad():
+        operands = [Value(point[a]) if isinstance(a, int) else a for a in arguments]
+        return operation.apply(*operands).data
