@@ -440,6 +440,8 @@ def _node_names(order: list[Value], index: dict[Value, int]) -> list[str]:
 
 def _reference(name: str) -> str:
     """A name to put before ``.grad``: ``(x1 * w1).grad``, ``(2.0).grad``, ``w1.grad``."""
+    if _is_call(name):
+        return name
     if any(character in name for character in " +-*/") or name[:1].isdigit():
         return f"({name})"
     return name
@@ -447,9 +449,24 @@ def _reference(name: str) -> str:
 
 def _bracketed(text: str, *, spaced: bool = True) -> str:
     """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``."""
+    if _is_call(text):
+        return text
     if text.startswith("-") or (spaced and " " in text):
         return f"({text})"
     return text
+
+
+def _is_call(text: str) -> bool:
+    """True for ``tanh(a + b)``: a name, then brackets that close only at the very end."""
+    name, bracket, _ = text.partition("(")
+    if not (bracket and name.isidentifier() and text.endswith(")")):
+        return False
+    depth = 0
+    for position, character in enumerate(text[len(name) :], start=len(name)):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and position < len(text) - 1:
+            return False
+    return True
 
 
 def _unique(items: Sequence[Any]) -> list[Any]:
@@ -763,10 +780,9 @@ all the steps are listed below the graph as text.</p>
     <input type="range" class="mgx-slider" min="0" max="{last_step}" value="0" step="1">
   </label>
   <output class="mgx-counter">1 / {step_count}</output>
+  <label class="mgx-fit-label"><input type="checkbox" class="mgx-fit"> Fit to width</label>
 </div>
 <div class="mgx-body">
-  <label class="mgx-fit-label" hidden><input type="checkbox" class="mgx-fit">
-    Fit the graph to the width</label>
   <figure class="mgx-graph" role="img" aria-label="The computation graph, drawn by Graphviz">
 {svg}
   </figure>
@@ -809,8 +825,8 @@ _CSS = """
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 }
 .mgx-player:focus-visible { outline: 3px solid var(--mgx-forward); outline-offset: 2px; }
-.mgx-player .mgx-title { margin: 0 0 .25rem; font-size: 1.4rem; }
-.mgx-player .mgx-story { margin: 0 0 .75rem; color: var(--mgx-muted); max-width: 60rem; }
+.mgx-player .mgx-title { margin: 0 0 .2rem; font-size: 1.3rem; }
+.mgx-player .mgx-story { margin: 0 0 .4rem; color: var(--mgx-muted); font-size: .95rem; }
 .mgx-player .mgx-controls {
   display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .5rem 0;
 }
@@ -829,9 +845,9 @@ _CSS = """
 .mgx-player .mgx-slider { flex: 1; min-width: 8rem; }
 .mgx-player .mgx-counter { min-width: 5rem; font-variant-numeric: tabular-nums; }
 .mgx-player .mgx-body { display: flex; flex-direction: column; gap: .6rem; }
-.mgx-player .mgx-fit-label { align-self: flex-end; font-size: .9rem; color: var(--mgx-muted); }
+.mgx-player .mgx-fit-label { font-size: .9rem; color: var(--mgx-muted); white-space: nowrap; }
 .mgx-player .mgx-graph {
-  margin: 0; max-height: 60vh; overflow: auto; border: 1px solid var(--mgx-line);
+  margin: 0; max-height: 50vh; overflow: auto; border: 1px solid var(--mgx-line);
   border-radius: .5rem; padding: .5rem; background: #fff;
 }
 .mgx-player .mgx-graph svg { display: block; margin: 0 auto; }
@@ -1031,16 +1047,22 @@ _SCRIPT = r"""
       controls.counter.textContent = current + 1 + " / " + steps.length;
     }
 
-    // Scroll the drawing (not the page) so that the step's node is visible.
+    // Scroll the drawing (not the page) to centre the step's node if it is not in view.
     function keepInView(element) {
       if (!element) return;
       const box = element.getBoundingClientRect();
-      const view = figure.getBoundingClientRect();
-      const margin = 24;
-      if (box.left < view.left) figure.scrollLeft -= view.left - box.left + margin;
-      if (box.right > view.right) figure.scrollLeft += box.right - view.right + margin;
-      if (box.top < view.top) figure.scrollTop -= view.top - box.top + margin;
-      if (box.bottom > view.bottom) figure.scrollTop += box.bottom - view.bottom + margin;
+      const frame = figure.getBoundingClientRect();
+      const left = frame.left + figure.clientLeft;
+      const top = frame.top + figure.clientTop;
+      const right = left + figure.clientWidth;
+      const bottom = top + figure.clientHeight;
+      const margin = 16;
+      if (box.left < left + margin || box.right > right - margin) {
+        figure.scrollLeft += (box.left + box.right) / 2 - (left + right) / 2;
+      }
+      if (box.top < top + margin || box.bottom > bottom - margin) {
+        figure.scrollTop += (box.top + box.bottom) / 2 - (top + bottom) / 2;
+      }
     }
 
     // A click or a key press takes over from playing.
@@ -1110,7 +1132,7 @@ _SCRIPT = r"""
     // The script runs: swap the text-only view for the stepper.
     find(".mgx-no-script").hidden = true;
     find(".mgx-all-steps").open = false;
-    [".mgx-controls", ".mgx-panel", ".mgx-legend", ".mgx-fit-label"].forEach(
+    [".mgx-controls", ".mgx-panel", ".mgx-legend"].forEach(
       (selector) => (find(selector).hidden = false)
     );
     // Fit a drawing to the width unless that would shrink it too much to read.
