@@ -830,7 +830,7 @@ _CSS = """
 .mgx-player .mgx-controls {
   display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .5rem 0;
 }
-.mgx-player .mgx-controls[hidden], .mgx-player [hidden] { display: none; }
+.mgx-player [hidden] { display: none !important; }
 .mgx-player button {
   font: inherit; padding: .35rem .8rem; border: 1px solid var(--mgx-line);
   border-radius: .4rem; background: #f9fafb; color: inherit; cursor: pointer;

@@ -392,6 +392,8 @@ def test_without_javascript_every_step_is_listed_as_text(driver, tmp_path):
         page = Page(driver, path)
         assert page.find(".mgx-no-script").is_displayed()
         assert not page.find(".mgx-controls").is_displayed()
+        assert not page.find(".mgx-legend").is_displayed()
+        assert not page.find(".mgx-panel").is_displayed()
         items = page.find_all(".mgx-all-steps li")
         assert len(items) == len(player.steps)
         assert all(item.is_displayed() for item in items)
