@@ -375,11 +375,11 @@ def _number(node: ast.Constant, checker: _Checker | None = None) -> float:
 
 
 def _has_variables(node: ast.AST) -> bool:
-    """Whether a name other than a constant appears anywhere in ``node``."""
+    """Whether a variable appears anywhere in ``node`` (not a constant, not a function)."""
     stack = [node]
     while stack:
         part = stack.pop()
-        if isinstance(part, ast.Name) and part.id not in CONSTANTS:
+        if isinstance(part, ast.Name) and part.id not in CONSTANTS and part.id not in FUNCTIONS:
             return True
         stack.extend(ast.iter_child_nodes(part))
     return False

@@ -149,6 +149,8 @@ def test_a_number_exponent_is_part_of_the_op():
     assert parse_expression("x ** (1/2)").build({"x": 4.0}).op == "**0.5"
     assert parse_expression("x ** -1").build({"x": 4.0}).data == 0.25
     assert parse_expression("x ** (2*pi)").build({"x": 1.0}).op == f"**{2 * math.pi:g}"
+    assert parse_expression("x ** abs(-2)").build({"x": -3.0}).op == "**2"
+    assert parse_expression("leaky_relu(x, exp(-1))").build({"x": -1.0}).data == -math.exp(-1)
 
 
 def test_a_name_in_the_exponent_makes_it_a_node():
