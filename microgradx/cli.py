@@ -246,6 +246,7 @@ def _number_from_formula(name: str, text: str) -> float:
 
 def _graph(arguments: argparse.Namespace) -> int:
     from microgradx import graph  # imports graphviz: only when drawing
+    from microgradx.render import RendererNotFoundError, RenderError, UnsupportedFormatError
 
     output = Path(arguments.output)
     if not arguments.dot:
@@ -270,9 +271,9 @@ def _graph(arguments: argparse.Namespace) -> int:
             output = graph.render(out, output, **draw_options)
     except graph.GraphTooLargeError as error:
         raise Failure(f"{error} On the command line: --max-nodes N.") from None
-    except graph.RendererNotFoundError as error:
+    except RendererNotFoundError as error:
         raise Failure(f"{error} On the command line, --dot prints the DOT text.") from None
-    except (graph.RenderError, graph.UnsupportedFormatError) as error:
+    except (RenderError, UnsupportedFormatError) as error:
         raise Failure(error) from None
     except OSError as error:
         raise Failure(f"cannot write {str(output)!r}: {error.strerror or error}") from None
