@@ -218,8 +218,10 @@ _SLOTS = {
 """How to draw each constant slot of a shape."""
 _IS_NODE = st.booleans()
 """Whether a "term" slot is a node (else a constant)."""
-_NODES_BACK = st.one_of(st.just(0), st.integers(0, 1 << 16))
-"""How many nodes back from the newest an argument reaches: half the time 0 (chains)."""
+_CHAIN_LINK = st.integers(0, 4)
+"""Anything but 4 (four times in five): a step's first node is the newest (chains)."""
+_NODES_BACK = st.integers(0, 1 << 16)
+"""How far back from the newest node another argument reaches (modulo the count)."""
 
 _OPERATIONS = (
     Operation("+", lambda a, b: a + b, _TWO, "{0} + {1}"),
@@ -382,9 +384,9 @@ def expressions(
     The graph has ``min_inputs`` to ``max_inputs`` inputs drawn from ``numbers``
     (default ``reals(-5, 5)``) and ``min_steps`` to ``max_steps`` steps. Each step
     applies one of ``operations`` (default: all of ``OPERATION_NAMES``) to earlier
-    nodes and constants. Half of the time an argument is the newest node, which
-    makes deep chains; any earlier node may be reused, which makes diamonds and
-    ``t * t``.
+    nodes and constants. Four times in five a step builds on the newest node,
+    which makes deep chains; its other arguments may be any earlier node, which
+    makes diamonds and ``t * t``.
 
     Every step is checked before it is kept, at the inputs *and* at every point
     where ``gradcheck`` (with its default eps) will evaluate the graph:
@@ -463,15 +465,20 @@ def _expressions(
 
 
 def _draw_arguments(draw: DrawFn, operation: Operation, node_count: int) -> tuple[Argument, ...]:
-    """Arguments in one of the op's shapes: node numbers (ints) and constants (floats)."""
+    """Arguments in one of the op's shapes: node numbers (ints) and constants (floats).
 
-    def node() -> int:
-        return node_count - 1 - draw(_NODES_BACK) % node_count
-
+    The first node is usually the newest one, which makes deep chains; the other
+    nodes can be any earlier node, which makes diamonds and ``t * t``.
+    """
+    newest = node_count - 1
     arguments: list[Argument] = []
     for slot in draw(operation.shapes):
         if slot == "node" or (slot == "term" and draw(_IS_NODE)):
-            arguments.append(node())
+            is_first_node = not any(isinstance(a, int) for a in arguments)
+            if is_first_node and draw(_CHAIN_LINK) != 4:
+                arguments.append(newest)
+            else:
+                arguments.append(newest - draw(_NODES_BACK) % node_count)
         else:
             arguments.append(draw(_SLOTS.get(slot, CONSTANTS)))
     return tuple(arguments)
@@ -513,7 +520,8 @@ class _NudgeProbe:
                 and operation.edge_distance(*numbers) > 0.0
             ):
                 return False
-        results = [_evaluate(operation, arguments, point) for point in self.points]
+        with no_grad():
+            results = [_evaluate(operation, arguments, point) for point in self.points]
         if max(abs(result) for result in results) > self.max_magnitude:
             return False
         new_wobble = max(abs(result - results[0]) for result in results)
@@ -536,6 +544,5 @@ def _numbers(arguments: tuple[Argument, ...], point: list[float]) -> list[float]
 
 def _evaluate(operation: Operation, arguments: tuple[Argument, ...], point: list[float]) -> float:
     """The op's result at one point, computed by the engine itself."""
-    with no_grad():
-        operands = [Value(point[a]) if isinstance(a, int) else a for a in arguments]
-        return operation.apply(*operands).data
+    operands = [Value(point[a]) if isinstance(a, int) else a for a in arguments]
+    return operation.apply(*operands).data
