@@ -22,6 +22,7 @@ price per square metre rises with the location score, and bedrooms add a bit.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import sys
@@ -205,7 +206,7 @@ def tell_blame(step: FirstStep, model: MLP) -> list[Value]:
     say(
         f"The chain rule by hand for {hidden.w[0].label}: "
         + " x ".join(f"{factor:+.4g}" for factor in factors)
-        + f" = {chain:+.4f}, the same as backward() found."
+        + f" = {chain:+.4f}, {_compared_with_backward(chain, hidden.w[0].grad)}."
     )
     size = step.inputs[0]
     paths = [n.b.grad * n.w[0].data for n in model.layers[0].neurons if n.b.grad != 0.0]
@@ -213,11 +214,17 @@ def tell_blame(step: FirstStep, model: MLP) -> list[Value]:
     say(
         f"Blame from several paths adds up: the size input feeds all {HIDDEN_NEURONS} "
         f"hidden neurons, and its blame is the sum over the {len(paths)} that are switched "
-        f"on: {terms} = {size.grad:+.4f}."
+        f"on: {terms} = {sum(paths):+.4f}, {_compared_with_backward(sum(paths), size.grad)}."
     )
     say("A negative blame means: raise this knob and the error falls; positive: lower it.")
     print()
     return [knob for knob, _ in rows]
+
+
+def _compared_with_backward(by_hand: float, found: float) -> str:
+    if math.isclose(by_hand, found, rel_tol=1e-9, abs_tol=1e-12):
+        return "the same as backward() found"
+    return f"but backward() found {found:+.4f}: something is wrong"
 
 
 def tell_nudge(step: FirstStep, model: MLP, scaling: Scaling, knobs: list[Value]) -> float:

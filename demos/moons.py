@@ -1,0 +1,235 @@
+"""Two moons: a small network learns to tell two interleaved half-circles apart.
+
+    python demos/moons.py            # train, show progress, save the pictures
+    python demos/moons.py --quiet    # only the result
+
+The classic micrograd demo: 2 inputs (a point's x and y), two hidden layers of
+16 ReLU neurons, and 1 output score whose sign is the class. The loss is the
+max-margin (hinge) loss plus a small L2 penalty that keeps the weights small.
+
+To stay fast, each step scores a random batch of 20 of the 100 points (a
+mini-batch), and Adam makes the nudges: every knob moves by about the same
+small amount per step, so 150 quick steps are enough.
+
+With matplotlib installed (``pip install "microgradx[demos]"``) it saves the
+decision boundary and the loss curve as PNG files in ``demos/output/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+from microgradx import no_grad
+from microgradx.losses import hinge, l2_penalty
+from microgradx.nn import MLP
+from microgradx.optim import Adam
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+POINTS = 100
+NOISE = 0.1
+STEPS = 150
+BATCH = 20
+LEARNING_RATE = 0.05
+SEED = 1337
+L2_STRENGTH = 1e-4
+INSTALL_HINT = (
+    'pip install "microgradx[demos]"  (in a clone of the repository: pip install -e ".[demos]")'
+)
+
+Point = tuple[float, float]
+
+
+def make_moons(count: int, noise: float, rng: random.Random) -> tuple[list[Point], list[int]]:
+    """Two interleaved half-circles with a little Gaussian noise; labels -1 and +1.
+
+    The upper moon is the half circle (cos t, sin t) for t in [0, pi], label -1;
+    the lower one is (1 - cos t, 0.5 - sin t), label +1.
+    """
+    points, labels = [], []
+    for i in range(count):
+        upper = i < count // 2
+        t = math.pi * rng.random()
+        x, y = (math.cos(t), math.sin(t)) if upper else (1 - math.cos(t), 0.5 - math.sin(t))
+        points.append((x + rng.gauss(0, noise), y + rng.gauss(0, noise)))
+        labels.append(-1 if upper else 1)
+    return points, labels
+
+
+def build_model(seed: int = SEED) -> MLP:
+    return MLP(2, [16, 16, 1], seed=seed)
+
+
+def accuracy(model: MLP, points: list[Point], labels: list[int]) -> float:
+    """The fraction of points whose score has the sign of their label."""
+    with no_grad():
+        right = sum((model(list(p)).data > 0) == (y > 0) for p, y in zip(points, labels))
+    return right / len(points)
+
+
+def train(
+    model: MLP,
+    points: list[Point],
+    labels: list[int],
+    steps: int = STEPS,
+    seed: int = SEED,
+    quiet: bool = True,
+) -> list[float]:
+    """Adam on mini-batches of hinge loss + L2; returns the loss of every step's batch."""
+    rng = random.Random(seed)
+    optimizer = Adam(model.parameters(), lr=LEARNING_RATE)
+    progress = Progress(steps, quiet)
+    losses = []
+    for step in range(1, steps + 1):
+        batch = rng.sample(range(len(points)), BATCH)
+        scores = [model(points[i]) for i in batch]
+        loss = hinge(scores, [labels[i] for i in batch])
+        loss = loss + l2_penalty(model.parameters(), L2_STRENGTH)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.data)
+        progress.update(step, loss.data)
+    progress.close()
+    return losses
+
+
+class Progress:
+    """A tqdm progress bar if tqdm is installed, else a line every tenth of the way."""
+
+    def __init__(self, steps: int, quiet: bool) -> None:
+        self.steps, self.quiet, self.bar = steps, quiet, None
+        if not quiet:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=steps, desc="training", unit="step", file=sys.stdout)
+
+    def update(self, step: int, loss: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"batch loss {loss:.4f}", refresh=False)
+            self.bar.update()
+        elif not self.quiet and (step % max(1, self.steps // 10) == 0 or step == self.steps):
+            print(f"step {step:>4}/{self.steps}: batch loss {loss:.4f}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def save_pictures(
+    model: MLP,
+    points: list[Point],
+    labels: list[int],
+    losses: list[float],
+    folder: Path,
+    grid_cells: int = 40,
+) -> list[Path] | None:
+    """The decision boundary and the loss curve as PNGs; None if matplotlib is missing.
+
+    The boundary is where the score crosses 0, on a grid of grid_cells x grid_cells points.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")  # write files; no window needed
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    boundary, curve = folder / "moons_boundary.png", folder / "moons_loss.png"
+
+    xs, ys = _grid(points, grid_cells)
+    with no_grad():
+        scores = [[model([x, y]).data for x in xs] for y in ys]
+    figure, axes = plt.subplots(figsize=(6, 5))
+    axes.contourf(xs, ys, scores, levels=[-1e9, 0, 1e9], colors=["#9ecae1", "#fdae6b"], alpha=0.6)
+    axes.contour(xs, ys, scores, levels=[0], colors="black", linewidths=1)
+    for label, colour, name in [
+        (-1, "#3182bd", "class -1 (upper moon)"),
+        (1, "#e6550d", "class +1 (lower moon)"),
+    ]:
+        chosen = [p for p, y in zip(points, labels) if y == label]
+        axes.scatter(*zip(*chosen), c=colour, edgecolors="black", s=28, label=name)
+    axes.set_title("Two moons: the network's decision boundary (score = 0)")
+    axes.legend(loc="upper right")
+    figure.tight_layout()
+    figure.savefig(boundary, dpi=100)
+    plt.close(figure)
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    steps = range(1, len(losses) + 1)
+    axes.plot(steps, losses, color="#9ecae1", linewidth=1, label="loss of each batch")
+    axes.plot(steps, _running_mean(losses, 10), color="#08519c", label="mean of the last 10")
+    axes.legend()
+    axes.set_xlabel("training step")
+    axes.set_ylabel("loss (hinge + L2)")
+    axes.set_yscale("log")
+    axes.set_title("Loss during training")
+    axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(curve, dpi=100)
+    plt.close(figure)
+    return [boundary, curve]
+
+
+def _shown(path: Path) -> Path:
+    """The path relative to the current folder when it is inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _running_mean(values: list[float], window: int) -> list[float]:
+    return [
+        sum(values[max(0, i - window + 1) : i + 1]) / (i + 1 - max(0, i - window + 1))
+        for i in range(len(values))
+    ]
+
+
+def _grid(points: list[Point], cells: int) -> tuple[list[float], list[float]]:
+    """Evenly spaced x and y coordinates covering the points with a margin."""
+    low_x, high_x = min(p[0] for p in points) - 0.5, max(p[0] for p in points) + 0.5
+    low_y, high_y = min(p[1] for p in points) - 0.5, max(p[1] for p in points) + 0.5
+    xs = [low_x + (high_x - low_x) * i / (cells - 1) for i in range(cells)]
+    ys = [low_y + (high_y - low_y) * i / (cells - 1) for i in range(cells)]
+    return xs, ys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps ({STEPS})")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"random seed ({SEED})")
+    parser.add_argument("--quiet", action="store_true", help="print only the result")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error("--steps must be at least 1")
+
+    started = time.perf_counter()
+    points, labels = make_moons(POINTS, NOISE, random.Random(args.seed))
+    model = build_model(args.seed)
+    if not args.quiet:
+        print(f"Two moons: {POINTS} points, {model!r}")
+    losses = train(model, points, labels, args.steps, args.seed, quiet=args.quiet)
+    seconds = time.perf_counter() - started
+    print(
+        f"After {args.steps} steps: accuracy {accuracy(model, points, labels):.0%} on all "
+        f"{POINTS} points ({seconds:.1f} s)"
+    )
+    pictures = save_pictures(model, points, labels, losses, OUTPUT)
+    if pictures is None:
+        print(f"To get the decision boundary and loss curve as PNGs: {INSTALL_HINT}")
+    else:
+        for picture in pictures:
+            print(f"Saved {_shown(picture)}")
+
+
+if __name__ == "__main__":
+    main()

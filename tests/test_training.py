@@ -1,0 +1,140 @@
+"""The demos' own code trains to its targets, with the demos' fixed seeds.
+
+The demos are scripts, not a package, so they are loaded from their files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
+
+
+def load_demo(name: str):
+    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def house_prices():
+    return load_demo("house_prices")
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return load_demo("moons")
+
+
+# ----------------------------------------------------------------------
+# House prices
+# ----------------------------------------------------------------------
+
+
+def test_house_data_is_seeded_and_plausible(house_prices):
+    data = house_prices.make_data(seed=7)
+    assert data.train == house_prices.make_data(seed=7).train
+    assert data.train != house_prices.make_data(seed=8).train
+    for house in data.train + data.unseen:
+        assert 50 <= house.size <= 250
+        assert 1 <= house.bedrooms <= 6
+        assert 1 <= house.location <= 10
+        assert 80_000 < house.price < 1_500_000
+
+
+def test_scaled_facts_average_zero_with_spread_one(house_prices):
+    data = house_prices.make_data(seed=7)
+    columns = list(zip(*(data.scaling.inputs(house) for house in data.train)))
+    for column in columns:
+        mean = sum(column) / len(column)
+        spread = (sum((x - mean) ** 2 for x in column) / len(column)) ** 0.5
+        assert mean == pytest.approx(0.0, abs=1e-12)
+        assert spread == pytest.approx(1.0)
+
+
+def test_the_narrated_nudge_brings_the_guess_closer(house_prices, capsys):
+    data = house_prices.make_data(seed=7)
+    model = house_prices.build_model(data.train, seed=7)
+    house = data.train[0]
+    step = house_prices.forward_and_backward(model, data.scaling, house)
+    assert step.loss.data == pytest.approx((step.guess.data - house.price / 1e5) ** 2)
+    assert step.guess.grad == pytest.approx(2 * (step.guess.data - house.price / 1e5))
+    knobs = house_prices.tell_blame(step, model)
+    new_guess = house_prices.tell_nudge(step, model, data.scaling, knobs)
+    assert abs(new_guess - house.price) < abs(step.guess.data * 1e5 - house.price)
+    told = " ".join(capsys.readouterr().out.split())
+    assert told.count("the same as backward() found") == 2  # the chain rule, the paths
+    assert "something is wrong" not in told
+    assert "closer" in told and "NOT closer" not in told
+
+
+def test_house_model_learns_prices_to_within_15000_dollars(house_prices):
+    data = house_prices.make_data(seed=7)
+    model = house_prices.build_model(data.train, seed=7)
+    before = house_prices.average_error(model, data.scaling, data.train)
+    losses = house_prices.train(model, data.scaling, data.train)
+    assert losses[-1] < 0.05 * losses[0]
+    assert before > 100_000
+    assert house_prices.average_error(model, data.scaling, data.train) < 12_000
+    assert house_prices.average_error(model, data.scaling, data.unseen) < 15_000
+
+
+def test_house_demo_runs_quietly_and_deterministically(house_prices, capsys):
+    house_prices.main(["--quiet", "--steps", "20"])
+    first = capsys.readouterr().out
+    house_prices.main(["--quiet", "--steps", "20"])
+    second = capsys.readouterr().out
+    assert "FINAL GUESSES" in first
+    assert first.rsplit("(", 1)[0] == second.rsplit("(", 1)[0]  # all but the run time
+
+
+# ----------------------------------------------------------------------
+# Two moons
+# ----------------------------------------------------------------------
+
+
+def test_moons_data_has_two_balanced_classes(moons):
+    points, labels = moons.make_moons(100, 0.1, random.Random(0))
+    assert len(points) == 100
+    assert sorted(set(labels)) == [-1, 1]
+    assert labels.count(1) == 50
+    upper = [p for p, y in zip(points, labels) if y == -1]
+    lower = [p for p, y in zip(points, labels) if y == 1]
+    assert sum(y for _, y in upper) / 50 > 0.4 > sum(y for _, y in lower) / 50
+
+
+def test_moons_model_reaches_95_percent(moons):
+    points, labels = moons.make_moons(moons.POINTS, moons.NOISE, random.Random(moons.SEED))
+    model = moons.build_model(moons.SEED)
+    assert moons.accuracy(model, points, labels) < 0.9
+    losses = moons.train(model, points, labels, moons.STEPS, moons.SEED)
+    assert len(losses) == moons.STEPS
+    assert moons.accuracy(model, points, labels) >= 0.95
+
+
+def test_moons_pictures_are_png_files(moons, tmp_path):
+    pytest.importorskip("matplotlib")
+    points, labels = moons.make_moons(20, 0.1, random.Random(0))
+    model = moons.build_model(0)
+    losses = moons.train(model, points, labels, steps=3)
+    pictures = moons.save_pictures(model, points, labels, losses, tmp_path, grid_cells=10)
+    assert [p.name for p in pictures] == ["moons_boundary.png", "moons_loss.png"]
+    for picture in pictures:
+        assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+def test_moons_without_matplotlib_says_how_to_get_the_pictures(moons, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setattr(moons, "POINTS", 20)
+    moons.main(["--steps", "10"])
+    told = capsys.readouterr().out
+    assert "step   10/10" in told
+    assert 'pip install "microgradx[demos]"' in told
