@@ -16,11 +16,14 @@ was computed and how its blame flowed back, one step at a time:
    ``knob.data -= learning_rate * knob.grad``.
 
 All numbers and texts are computed here, in Python; the page's script only shows
-them. The backward numbers come from replaying the chain rule in exactly the order
-``backward()`` uses, on a scratch list: the Values' ``grad`` are neither read nor
-changed, so ``explain()`` works before or after ``backward()``. Each leaf's total is
-exactly what ``backward()`` adds to its ``grad`` (a leaf that already held blame from
-an earlier ``backward()`` ends with that plus this total).
+them. The backward numbers come from replaying the chain rule on a scratch list, in
+exactly the order ``backward()`` uses, so every total is bit for bit the ``grad``
+that ``backward()`` computes from zeroed grads (a leaf that already held blame from
+an earlier ``backward()`` would end with that plus this total).
+
+``explain()`` works before or after ``backward()`` and leaves every ``grad`` as it
+found it: to draw the blame, it zeroes the grads, runs ``backward()``, draws, and
+puts every grad back.
 
 The page is one file: the graph drawn by Graphviz as inline SVG, the styles and the
 script inline, no network access. In Jupyter, a ``BackpropPlayer`` displays inline;
@@ -111,7 +114,7 @@ class NodeInfo:
     """What the player knows about one node of the graph."""
 
     name: str
-    """The label, or ``v{i}`` for a node without one (Graphviz shows it on hover)."""
+    """The label; without one, ``x1 * w1``, ``2.0`` (a constant) or ``v{i}``."""
     computed_at: int
     """The step at which its value is known (0 for leaves)."""
     finished_at: int
@@ -153,8 +156,12 @@ class _Recorder:
         self.root = root
         self.order = topological_order(root)
         self.index = {node: i for i, node in enumerate(self.order)}
+        self.inputs = [[self.index[child] for child in node.children] for node in self.order]
         self.names = _node_names(self.order, self.index)
         self.refs = [_reference(name) for name in self.names]
+        self.parts = [
+            _op_parts(i, inputs) if inputs else () for i, inputs in enumerate(self.inputs)
+        ]
         self.computed = [i for i, node in enumerate(self.order) if node.children]
         self.steps: list[Step] = []
         self.computed_at = [0] * len(self.order)
@@ -172,9 +179,9 @@ class _Recorder:
                 name=self.names[i],
                 computed_at=self.computed_at[i],
                 finished_at=self.finished_at[i],
-                op_parts=self.op_parts(i) if node.children else (),
+                op_parts=self.parts[i],
             )
-            for i, node in enumerate(self.order)
+            for i in range(len(self.order))
         ]
         return Recording(self.steps, nodes, grads)
 
@@ -210,8 +217,9 @@ class _Recorder:
             lines = [f"{name} = {symbols} = {numbers} = {result}"]
         lines.append("local derivatives, kept for the backward pass:")
         labels = self.input_labels(i)
+        input_data = self.input_data(i)
         for slot, local_grad in enumerate(node.local_grads):
-            rule = _local_rule(node.op, slot, self.input_data(i), f"{ref}.data")
+            rule = _local_rule(node.op, slot, input_data, f"{ref}.data")
             derivative = f"d {ref} / d {labels[slot]}"
             if rule is None or rule == format_number(local_grad):
                 lines.append(f"  {derivative} = {format_number(local_grad)}")
@@ -225,7 +233,7 @@ class _Recorder:
             note=self.forward_note(i, number),
             current=(i,),
             inputs=tuple(_unique(self.children_of(i))),
-            flowing=self.op_parts(i),
+            flowing=self.parts[i],
             value=node.data,
         )
 
@@ -297,9 +305,10 @@ class _Recorder:
         name = self.refs[i]
         node_grad = format_number(shares[0].node_grad)
         lines = [f"{name}.grad = {node_grad} (complete: every path above it has reported)"]
+        input_data = self.input_data(i)
         for share in shares:
             child = self.refs[share.child]
-            rule = _local_rule(node.op, share.slot, self.input_data(i), f"{name}.data")
+            rule = _local_rule(node.op, share.slot, input_data, f"{name}.data")
             local = format_number(share.local_grad)
             if rule is None:
                 local_text = f"local {local}"
@@ -326,7 +335,7 @@ class _Recorder:
             note=self.backward_note(i, number, shares),
             current=(i,),
             inputs=tuple(_unique(self.children_of(i))),
-            flowing=self.op_parts(i),
+            flowing=self.parts[i],
             value=shares[0].node_grad,
             shares=shares,
         )
@@ -382,7 +391,7 @@ class _Recorder:
 
     def children_of(self, i: int) -> list[int]:
         """The indices of node i's inputs, in order, repeats kept."""
-        return [self.index[child] for child in self.order[i].children]
+        return self.inputs[i]
 
     def input_refs(self, i: int) -> list[str]:
         return [self.refs[j] for j in self.children_of(i)]
@@ -399,14 +408,16 @@ class _Recorder:
     def input_labels(self, i: int) -> list[str]:
         """The input names, with the position added where one repeats (``a * a``)."""
         refs = self.input_refs(i)
-        return [
-            f"{ref} (input {k + 1})" if refs.count(ref) > 1 else ref for k, ref in enumerate(refs)
-        ]
+        repeated = (
+            {ref for ref in refs if refs.count(ref) > 1} if len(set(refs)) < len(refs) else set()
+        )
+        return [f"{ref} (input {k + 1})" if ref in repeated else ref for k, ref in enumerate(refs)]
 
-    def op_parts(self, i: int) -> tuple[str, ...]:
-        """SVG ids (see ``microgradx.graph``) of node i's op, its input edges, its output edge."""
-        edges = tuple(f"edge-{j}-{i}-{k}" for k, j in enumerate(self.children_of(i)))
-        return (f"op-{i}", *edges, f"edge-op-{i}")
+
+def _op_parts(i: int, inputs: list[int]) -> tuple[str, ...]:
+    """SVG ids (see ``microgradx.graph``) of node i's op, its input edges, its output edge."""
+    edges = tuple(f"edge-{j}-{i}-{k}" for k, j in enumerate(inputs))
+    return (f"op-{i}", *edges, f"edge-op-{i}")
 
 
 # ----------------------------------------------------------------------
