@@ -633,6 +633,7 @@ class BackpropPlayer:
 
     @property
     def steps(self) -> list[Step]:
+        """The recorded steps, in the order the page shows them."""
         return self.recording.steps
 
     def to_html(self) -> str:
@@ -690,9 +691,9 @@ def explain(
 
     One self-contained HTML file: open it by double-click in any browser. Step with
     the buttons, the arrow keys (Home/End jump, Space plays), or the slider.
-    ``root`` is not changed: the player replays the backward pass on its own, so it
-    can be made before or after ``root.backward()``. Extra keyword arguments go to
-    ``microgradx.graph.draw_dot``. Returns the path written.
+    Works before or after ``root.backward()`` and leaves every ``grad`` as it was.
+    Extra keyword arguments go to ``microgradx.graph.draw_dot`` (``model=``,
+    ``rankdir=``, ``max_nodes=``, ...). Returns the path written.
     """
     return BackpropPlayer(root, title=title, **draw_options).save(path)
 
