@@ -18,20 +18,28 @@ Example: a five-line property test of your own function, and of random graphs::
     from microgradx.gradcheck import gradcheck
     from microgradx.testing import expressions, reals
 
-    def smooth_l1(guess, truth):
+    def pseudo_huber(guess, truth):
         error = guess - truth
         return (error * error + 1).sqrt() - 1
 
     @given(reals(-100, 100), reals(-100, 100))
-    def test_smooth_l1_gradients(guess, truth):
-        assert gradcheck(smooth_l1, [guess, truth])
+    def test_pseudo_huber_gradients(guess, truth):
+        assert gradcheck(pseudo_huber, [guess, truth])
 
     @given(expressions())
-    def test_random_graphs(expression):
-        assert gradcheck(expression, expression.input_values())
+    def test_pseudo_huber_of_random_graphs(expression):
+        loss = lambda *xs: pseudo_huber(expression(*xs), 0.5)
+        assert gradcheck(loss, expression.input_values())
 
 When a test fails, Hypothesis prints the smallest expression it found as a small
-Python program you can paste and run.
+Python program you can paste and run::
+
+    Falsifying example: test_pseudo_huber_of_random_graphs(
+        expression=Expression(
+            x0 = Value(1.0, label='x0')
+            t0 = x0 + x0
+        ),
+    )
 """
 
 from __future__ import annotations
@@ -100,7 +108,7 @@ def nonzero_reals(
 def values(numbers: SearchStrategy[float] | None = None, label: str = "") -> SearchStrategy[Value]:
     """Leaf Values whose numbers come from ``numbers`` (default: ``reals()``).
 
-    >>> from microgradx.testing import positive_reals, values
+    >>> from microgradx.testing import positive_reals, reals, values
     >>> weights = values(reals(-1, 1), label="w")
     >>> prices = values(positive_reals(1, 1e6))
     """
@@ -363,10 +371,12 @@ class Expression:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """Multi-line display in Hypothesis' (and IPython's) failure output."""
-        printer.text("Expression(")
-        for line in self.lines():
-            printer.text("\n    " + line)
-        printer.text("\n)")
+        with printer.group(4, "Expression(", ""):
+            for line in self.lines():
+                printer.break_()
+                printer.text(line)
+        printer.break_()
+        printer.text(")")
 
 
 def expressions(
