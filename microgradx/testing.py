@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     """A step's argument: an int is the number of an earlier node, a float a constant."""
 
 __all__ = [
+    "KINK_MARGIN",
     "OPERATION_NAMES",
     "Expression",
     "Operation",
@@ -126,7 +127,8 @@ class Operation:
     * ``apply(*arguments)`` builds the node with the engine (arguments are Values
       or constant floats);
     * ``shapes`` lists the forms its arguments may take, such as
-      ``("node", "constant")`` for ``t1 * 2.0`` (see ``_SLOTS``);
+      ``("node", "constant")`` for ``t1 * 2.0`` (see ``_SLOTS``), and
+      ``shape_choice`` is the strategy that picks one;
     * ``edge_distance(*numbers)`` is how far the arguments are from the nearest
       point where the op has a kink, a pole or the edge of its domain (``inf`` if
       it has none, negative outside the domain);
@@ -135,7 +137,7 @@ class Operation:
     * ``template`` formats the step as Python, e.g. ``"{0}.tanh()"``.
     """
 
-    __slots__ = ("apply", "edge_distance", "fits", "name", "shapes", "template")
+    __slots__ = ("apply", "edge_distance", "fits", "name", "shape_choice", "shapes", "template")
 
     def __init__(
         self,
@@ -148,7 +150,8 @@ class Operation:
     ) -> None:
         self.name = name
         self.apply = apply
-        self.shapes = st.sampled_from(shapes)
+        self.shapes = shapes
+        self.shape_choice = st.sampled_from(shapes)
         self.template = template
         self.edge_distance = edge_distance or _smooth_everywhere
         self.fits = fits or _always_fits
@@ -321,7 +324,8 @@ class Expression:
 
         gradcheck(expression, expression.input_values())
 
-    ``str(expression)`` is the program as Python you can paste and run.
+    ``str(expression)`` is the program as Python you can paste and run; the
+    output is its last line.
     """
 
     __slots__ = ("inputs", "labels", "steps")
@@ -364,7 +368,7 @@ class Expression:
         return lines
 
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        return "\n".join(["from microgradx import Value, dot, sum_values", *self.lines()])
 
     def __repr__(self) -> str:
         return f"Expression({'; '.join(self.lines())})"
@@ -482,7 +486,7 @@ def _draw_arguments(draw: DrawFn, operation: Operation, node_count: int) -> tupl
     """
     newest = node_count - 1
     arguments: list[Argument] = []
-    for slot in draw(operation.shapes):
+    for slot in draw(operation.shape_choice):
         if slot == "node" or (slot == "term" and draw(_IS_NODE)):
             is_first_node = not any(isinstance(a, int) for a in arguments)
             if is_first_node and draw(_CHAIN_LINK) != 4:
