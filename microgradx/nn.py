@@ -29,12 +29,10 @@ count from 1). ``named_parameters()`` and ``state_dict()`` use the same names.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Mapping
 from numbers import Real
-from pathlib import Path
 
 from microgradx.engine import Value, dot
 
@@ -42,6 +40,7 @@ TYPE_CHECKING = False  # the typing module is slow to import; type checkers read
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from os import PathLike
+    from pathlib import Path
     from typing import Union
 
     Operand = Union[Value, int, float]
@@ -117,6 +116,9 @@ class Module:
         The file records the model's description too, so a later ``load()``
         into a model of another shape can say what the file was saved from.
         """
+        import json  # here, not at the top: json and pathlib slow down `import microgradx`
+        from pathlib import Path
+
         path = Path(path)
         contents = {
             "format": _FILE_FORMAT,
@@ -133,6 +135,8 @@ class Module:
         A corrupt file, a file of another kind, or knobs that do not match this
         model raise ``StateDictError``, and the model stays as it was.
         """
+        from pathlib import Path
+
         path = Path(path)
         contents = _read_model_file(path)
         try:
@@ -449,6 +453,8 @@ def _some(names: Iterable[str], shown: int = 5) -> str:
 
 def _read_model_file(path: Path) -> dict:
     """The parsed contents of a file written by ``Module.save``."""
+    import json
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
