@@ -811,6 +811,8 @@ all the steps are listed below the graph as text.</p>
   <span><i class="mgx-swatch mgx-swatch-blamed"></i>inputs it hands blame to (backward)</span>
   <span><i class="mgx-swatch mgx-swatch-pending"></i>not computed yet</span>
   <span><i class="mgx-swatch mgx-swatch-finished"></i>blame complete</span>
+  <span>Values without a label are named by how they were computed (x1 * w1), or v7:
+  rest the mouse on a box to see its v-number.</span>
   <span class="mgx-keys">Keys: <kbd>&#x2190;</kbd> <kbd>&#x2192;</kbd> step,
   <kbd>Home</kbd> <kbd>End</kbd> first and last, <kbd>Space</kbd> play or pause</span>
 </aside>
