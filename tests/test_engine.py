@@ -463,6 +463,7 @@ def build_and_train_a_small_model(value_class: type) -> object:
 
 
 def test_a_dropped_graph_is_freed_without_the_cyclic_collector() -> None:
+    gc.collect()  # earlier tests may have left garbage; start from a clean baseline
     with cyclic_collector_disabled():
         before = count_live(Value)
         loss = build_and_train_a_small_model(Value)
@@ -487,6 +488,7 @@ def test_a_closure_based_engine_needs_the_cyclic_collector() -> None:
         "micrograd.engine", reason="micrograd is not a dependency; this is a comparison only"
     )
     closure_value = micrograd_engine.Value
+    gc.collect()
     with cyclic_collector_disabled():
         before = count_live(closure_value)
         build_and_train_a_small_model(closure_value)
