@@ -1,15 +1,60 @@
-"""microgradx: a scalar autograd engine for teaching backpropagation."""
+"""microgradx: a scalar autograd engine for teaching backpropagation.
 
+The names below are the public face of the package; the code lives in the modules:
+engine (Value, backward), nn, losses, optim, gradcheck, testing (Hypothesis
+strategies), graph and render (drawing with Graphviz), player (step-through page).
+Drawing and the player load Graphviz only when first used, to keep this import fast.
+"""
+
+from microgradx import losses, nn, optim
 from microgradx.engine import Value, dot, is_grad_enabled, no_grad, sum_values, topological_order
+from microgradx.gradcheck import GradcheckError, gradcheck, numerical_grad
+from microgradx.nn import MLP, Layer, Module, Neuron
+from microgradx.optim import SGD, Adam
 
 __version__ = "0.1.0"
 
+_LAZY_NAMES = {
+    "draw_dot": "microgradx.graph",
+    "GraphTooLargeError": "microgradx.graph",
+    "RendererNotFoundError": "microgradx.render",
+    "explain": "microgradx.player",
+    "BackpropPlayer": "microgradx.player",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the drawing and player names on first use (they need Graphviz)."""
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'microgradx' has no attribute {name!r}")
+
+
 __all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "BackpropPlayer",
+    "GradcheckError",
+    "GraphTooLargeError",
+    "Layer",
+    "Module",
+    "Neuron",
+    "RendererNotFoundError",
     "Value",
     "__version__",
     "dot",
+    "draw_dot",
+    "explain",
+    "gradcheck",
     "is_grad_enabled",
+    "losses",
+    "nn",
     "no_grad",
+    "numerical_grad",
+    "optim",
     "sum_values",
     "topological_order",
 ]
