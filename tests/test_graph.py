@@ -8,6 +8,7 @@ renderers, so no test compares SVG bytes across them.
 from __future__ import annotations
 
 import re
+import runpy
 import subprocess
 import sys
 import unicodedata
@@ -678,3 +679,34 @@ def test_importing_microgradx_does_not_import_graphviz() -> None:
     code = "import sys, microgradx; print('graphviz' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# ----------------------------------------------------------------------
+# The demo and the README image
+# ----------------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def test_the_neuron_demo_prints_the_blame_and_writes_the_graph() -> None:
+    demo = REPOSITORY / "demos" / "neuron_graph.py"
+    result = subprocess.run([sys.executable, str(demo)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "o = tanh(n) = 0.7071" in result.stdout
+    assert "x1 =  2.0000   blame -1.5000" in result.stdout
+    written = Path(result.stdout.strip().splitlines()[-1].split(" written to ")[1])
+    assert written == REPOSITORY / "demos" / "output" / "neuron.svg"
+    assert len(groups(ElementTree.parse(written).getroot(), "node")) == 15
+
+
+def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) -> None:
+    if not any(renderer.name == "graphviz-pure" for renderer in RENDERERS):
+        pytest.skip("docs/make_images.py draws with graphviz-pure, which is not installed")
+    draw_neuron = runpy.run_path(str(REPOSITORY / "docs" / "make_images.py"))["draw_neuron"]
+    fresh = ElementTree.parse(draw_neuron(tmp_path / "neuron.svg")).getroot()
+    committed = ElementTree.parse(REPOSITORY / "docs" / "neuron.svg").getroot()
+    for kind in ("node", "edge"):
+        fresh_groups, committed_groups = groups(fresh, kind), groups(committed, kind)
+        assert set(fresh_groups) == set(committed_groups), "run python docs/make_images.py"
+        for group_id, group in fresh_groups.items():
+            assert texts(group) == texts(committed_groups[group_id]), group_id
