@@ -153,7 +153,9 @@ def graphviz_package_using(renderer: Renderer) -> Iterator[None]:
 
     The package reads ``graphviz.backend.dot_command.DOT_BINARY`` each time it
     runs Graphviz (setting the copy ``graphviz.DOT_BINARY`` has no effect), so
-    that is the name to point at our program. It is restored afterwards.
+    that is the name to point at our program. It is restored afterwards. The
+    name is global: threads drawing at the same time may each run the other's
+    program, which is still a Graphviz renderer.
     """
     from graphviz.backend import dot_command
 
