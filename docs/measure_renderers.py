@@ -52,16 +52,17 @@ def shared_weight_chain(steps: int) -> Value:
 
 GRAPHS = [
     ("neuron", batch_loss, 1),
+    ("batch", batch_loss, 4),
     ("mlp", mlp_loss, 4),
     ("mlp", mlp_loss, 8),
     ("mlp", mlp_loss, 16),
-    ("mlp", mlp_loss, 24),
     ("batch", batch_loss, 40),
-    ("batch", batch_loss, 120),
     ("chain", shared_weight_chain, 10),
     ("chain", shared_weight_chain, 20),
 ]
 SLOW_GRAPHS = [
+    ("mlp", mlp_loss, 24),
+    ("batch", batch_loss, 155),
     ("mlp", mlp_loss, 32),
     ("batch", batch_loss, 250),
     ("chain", shared_weight_chain, 30),

@@ -77,17 +77,18 @@ if TYPE_CHECKING:
 RANKDIRS = ("LR", "TB", "RL", "BT")
 """Layout directions: left to right, top to bottom, right to left, bottom to top."""
 
-DEFAULT_MAX_NODES = 2000
+DEFAULT_MAX_NODES = 2500
 """The size guard: more nodes to lay out than this raises GraphTooLargeError.
 
 It counts what Graphviz lays out (``layout_size``): the drawn value and op nodes
 plus the hidden ones it adds along edges. Layout time grows faster than that
-number. Measured with docs/measure_renderers.py (CPU seconds, system dot 2.43 /
-graphviz-pure 0.2.2, SVG): 0.5 / 0.5 s at 1,450 nodes, 2.7 / 1.1 s at 2,600,
-14 / 6 s at 4,400, 28 s (dot) at 7,300. 2,000 keeps a drawing near a second:
-an MLP(4, [16, 16, 1]) on one example fits. Node count alone is no guide: a
-chain of 40 steps sharing one weight has only 282 drawn nodes but 9,680 hidden
-ones, and takes minutes.
+number. CPU seconds for SVG, system dot 2.43 / graphviz-pure 0.2.2, measured
+with docs/measure_renderers.py: 0.03 / 0.02 s at 120 nodes to lay out (57
+drawn), 0.4 / 0.4 s at 1,450, 1.0 / 0.6 s at 2,600, 1.5 / 1.5 s at 2,700,
+6.4 / 2.9 s at 4,500, 19 / 6 s at 7,300. 2,500 keeps a drawing near a second:
+an MLP(4, [16, 16, 1]) on one example fits. Drawn nodes alone are no guide: a
+chain of 40 steps sharing one weight draws 282 nodes but lays out 9,960, and
+dot takes more than two minutes.
 """
 
 SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -289,7 +290,8 @@ def _check_size(order: list[Value], max_nodes: int | None) -> None:
         f"drawn nodes (values and ops) plus {hidden} hidden ones it adds along edges "
         "(one per edge label, and one per step an edge skips: a value used far from "
         "where it was made, like a weight shared by every step of a long chain, adds "
-        "many). Layout time grows fast with this number. To proceed, draw a smaller "
+        "many). Layout time grows fast with this number: about a second at 2,500, "
+        "20 seconds at 7,000, minutes at 10,000. To proceed, draw a smaller "
         "part: draw_dot(v) for a value nearer the inputs, the loss of one example "
         "instead of a batch, or fewer steps of a chain. Or raise the limit and wait: "
         f"draw_dot(root, max_nodes={drawn + hidden})."
