@@ -598,6 +598,16 @@ def test_a_long_chain_sharing_a_weight_is_refused_before_it_hangs() -> None:
         draw_dot(x)
 
 
+def test_a_very_deep_graph_is_refused_quickly_without_recursion_errors() -> None:
+    x = Value(0.5)
+    for _ in range(100_000):
+        x = x * 1.0
+    drawn, hidden = layout_size(topological_order(x))
+    assert drawn == 200_001 + 100_000
+    with pytest.raises(GraphTooLargeError, match=f"would place {drawn + hidden} nodes"):
+        draw_dot(x)
+
+
 def test_render_checks_the_size_too(tmp_path: Path) -> None:
     with pytest.raises(GraphTooLargeError):
         render(neuron()["o"], tmp_path / "n.svg", max_nodes=3)
