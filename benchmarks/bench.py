@@ -1,0 +1,740 @@
+"""Side-by-side benchmark: microgradx against micrograd and PyTorch (scalar tensors).
+
+Run it from the repository root, after ``pip install -e .``::
+
+    python benchmarks/bench.py            # the full run (a few minutes)
+    python benchmarks/bench.py --quick    # smaller sizes, fewer repeats (about a minute)
+
+micrograd and PyTorch are optional: when one is missing, the script says so and
+how to add it (``pip install micrograd==0.1.0``, ``pip install torch``), and
+measures the others.
+
+Every workload runs the same math on every engine, in one run, interleaving the
+engines (engine A, engine B, engine C, then again), with several repeats. The
+tables give the median, the min-max range and the ratio to micrograd
+("x faster" = micrograd's median / this engine's median). The garbage collector
+stays on, as in a user's program; it is run (untimed) before each measurement
+so that every engine starts clean.
+
+Workloads:
+
+* **demo step**: micrograd's own demo, one training step: MLP(2, [16, 16, 1])
+  with ReLU, max-margin loss + L2 (alpha 1e-4), 100 "moons" points, full batch,
+  forward + backward + SGD. Same data and the same initial weights (copied from
+  micrograd's model) in every engine; the losses must agree to 1e-9.
+* **chain**: ``y = tanh(y * 1.0001 + 0.1)``, 1e3 to 1e6 links deep (5 nodes a
+  link). micrograd 0.1.0 has no tanh, so ``chain relu`` runs the same chain with
+  relu in every engine.
+* **sum of products**: ``x1*w1 + x2*w2 + ...`` written with plain ``+`` and ``*``
+  (4 nodes a term, leaves included).
+* **backward alone** on a prebuilt graph (topological sort included).
+* **memory**: bytes per node measured with tracemalloc, and peak memory, each
+  engine in a fresh process.
+* **import time** of ``import microgradx``.
+
+This file is a script that prints figures; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+LINK_NODES = 5
+"""Nodes per link of the chain: constant 1.0001, product, constant 0.1, sum, tanh."""
+TERM_NODES = 4
+"""Nodes per term of the sum of products: x, w, x*w, and the running sum."""
+ALPHA = 1e-4
+"""L2 strength of micrograd's demo."""
+MICROGRAD_SEED = 1337
+"""micrograd's demo seeds Python's random module with 1337 before building its MLP."""
+
+
+# ----------------------------------------------------------------------
+# The machine
+# ----------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine(engines: Sequence[Engine]) -> str:
+    versions = ", ".join(f"{engine.name} {engine.version}" for engine in engines)
+    return (
+        f"CPU: {cpu_model()}, {os.cpu_count()} cores; "
+        f"{platform.python_implementation()} {platform.python_version()} on "
+        f"{platform.system()} {platform.release()}; {versions}"
+    )
+
+
+# ----------------------------------------------------------------------
+# The data: two interleaving half circles, like scikit-learn's make_moons
+# ----------------------------------------------------------------------
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int = MICROGRAD_SEED):
+    """``n`` points on two half moons with Gaussian noise, labels -1 and +1.
+
+    The same recipe as ``sklearn.datasets.make_moons`` (upper moon: (cos t, sin t),
+    lower moon: (1 - cos t, 0.5 - sin t)), drawn from Python's own generator so that
+    the benchmark needs neither numpy nor scikit-learn.
+    """
+    rng = random.Random(seed)
+    half = n // 2
+    points, labels = [], []
+    for moon, count in ((0, n - half), (1, half)):
+        for i in range(count):
+            t = math.pi * i / (count - 1)
+            if moon == 0:
+                x, y = math.cos(t), math.sin(t)
+            else:
+                x, y = 1.0 - math.cos(t), 0.5 - math.sin(t)
+            points.append((x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)))
+            labels.append(1 if moon == 1 else -1)
+    return points, labels
+
+
+def micrograd_style_weights(seed: int = MICROGRAD_SEED) -> list[list[list[float]]]:
+    """Initial weights of MLP(2, [16, 16, 1]) drawn as micrograd draws them.
+
+    For each layer, for each neuron: its weights (uniform in [-1, 1]) then bias 0.
+    Used when micrograd is not installed; with micrograd, its model's weights are
+    copied instead.
+    """
+    rng = random.Random(seed)
+    sizes = [2, 16, 16, 1]
+    return [
+        [[rng.uniform(-1, 1) for _ in range(n_in)] + [0.0] for _ in range(n_out)]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    ]
+
+
+# ----------------------------------------------------------------------
+# Engines: the same workloads written for each
+# ----------------------------------------------------------------------
+
+
+class Engine:
+    """One autograd engine, with the workloads written in its own idiom."""
+
+    name = ""
+    version = ""
+    slow = False
+    """A slow engine runs graphs up to 1e5 links or terms (1e4 with --quick), not 1e6."""
+
+    def leaf(self, x: float) -> Any:
+        raise NotImplementedError
+
+    def tanh(self, v: Any) -> Any:
+        raise NotImplementedError
+
+    def relu(self, v: Any) -> Any:
+        return v.relu()
+
+    def backward(self, root: Any) -> None:
+        root.backward()
+
+    def count_nodes(self, root: Any) -> int | None:
+        return None
+
+    def build_demo(self, weights: list[list[list[float]]]) -> Any:
+        raise NotImplementedError
+
+    def demo_step(self, model: Any, points, labels, step: int) -> float:
+        raise NotImplementedError
+
+
+class MicrogradX(Engine):
+    name = "microgradx"
+
+    def __init__(self) -> None:
+        import microgradx
+        from microgradx import engine, nn
+
+        self.version = microgradx.__version__
+        self.Value = engine.Value
+        self.sum_values = engine.sum_values
+        self.topological_order = engine.topological_order
+        self.MLP = nn.MLP
+
+    def leaf(self, x: float):
+        return self.Value(x)
+
+    def tanh(self, v):
+        return v.tanh()
+
+    def count_nodes(self, root) -> int:
+        return len(self.topological_order(root))
+
+    def build_demo(self, weights):
+        model = self.MLP(2, [16, 16, 1])
+        for layer, layer_weights in zip(model.layers, weights):
+            for neuron, neuron_weights in zip(layer.neurons, layer_weights):
+                for w, value in zip(neuron.w, neuron_weights[:-1]):
+                    w.data = float(value)
+                neuron.b.data = float(neuron_weights[-1])
+        return model
+
+    def demo_loss(self, model, points, labels):
+        """micrograd's loss, written with microgradx's one-node sums."""
+        Value = self.Value
+        inputs = [[Value(x1), Value(x2)] for x1, x2 in points]
+        scores = [model(x) for x in inputs]
+        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+        data_loss = self.sum_values(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * self.sum_values([p * p for p in model.parameters()])
+        return data_loss + reg_loss
+
+    def demo_step(self, model, points, labels, step):
+        loss = self.demo_loss(model, points, labels)
+        model.zero_grad()
+        loss.backward()
+        learning_rate = 1.0 - 0.9 * step / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return loss.data
+
+
+class MicrogradXPlainSum(MicrogradX):
+    """microgradx running micrograd's demo code unchanged: plain sum() of binary +."""
+
+    name = "microgradx, plain sum()"
+
+    def demo_loss(self, model, points, labels):
+        Value = self.Value
+        inputs = [list(map(Value, row)) for row in points]
+        scores = list(map(model, inputs))
+        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
+        return data_loss + reg_loss
+
+
+class Micrograd(Engine):
+    name = "micrograd"
+    slow = True
+
+    def __init__(self) -> None:
+        from importlib.metadata import version
+
+        from micrograd import engine, nn
+
+        self.version = version("micrograd")
+        self.Value = engine.Value
+        self.MLP = nn.MLP
+        # micrograd's backward() sorts the graph recursively, one call per level of
+        # depth. Python >= 3.11 runs Python-to-Python calls without the C stack, so
+        # a high limit lets it finish deep graphs; older Pythons would crash instead.
+        self.deep_graphs_ok = sys.version_info >= (3, 11)
+        if self.deep_graphs_ok:
+            sys.setrecursionlimit(max(sys.getrecursionlimit(), 10**7))
+
+    def leaf(self, x: float):
+        return self.Value(x)
+
+    def tanh(self, v):
+        raise NotImplementedError("micrograd 0.1.0 has no tanh")
+
+    def count_nodes(self, root) -> int:
+        seen = {root}
+        stack = [root]
+        while stack:
+            for child in stack.pop()._prev:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        return len(seen)
+
+    def build_demo(self, weights):
+        random.seed(MICROGRAD_SEED)
+        return self.MLP(2, [16, 16, 1])
+
+    def demo_weights(self, model) -> list[list[list[float]]]:
+        return [
+            [[float(w.data) for w in neuron.w] + [float(neuron.b.data)] for neuron in layer.neurons]
+            for layer in model.layers
+        ]
+
+    def demo_step(self, model, points, labels, step):
+        Value = self.Value
+        inputs = [list(map(Value, row)) for row in points]
+        scores = list(map(model, inputs))
+        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
+        loss = data_loss + reg_loss
+        model.zero_grad()
+        loss.backward()
+        learning_rate = 1.0 - 0.9 * step / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return loss.data
+
+
+class Torch(Engine):
+    """PyTorch with one 0-d float64 tensor per scalar, like a Value."""
+
+    name = "torch (scalars)"
+    slow = True
+
+    def __init__(self) -> None:
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.version = torch.__version__
+
+    def leaf(self, x: float):
+        return self.torch.tensor(x, dtype=self.torch.float64, requires_grad=True)
+
+    def tanh(self, v):
+        return self.torch.tanh(v)
+
+    def relu(self, v):
+        return self.torch.relu(v)
+
+    def build_demo(self, weights):
+        return [
+            [[self.leaf(float(value)) for value in neuron] for neuron in layer] for layer in weights
+        ]
+
+    def demo_step(self, model, points, labels, step):
+        torch = self.torch
+        inputs = [[torch.tensor(x, dtype=torch.float64) for x in row] for row in points]
+        scores = []
+        for x in inputs:
+            for i, layer in enumerate(model):
+                outputs = []
+                for *w, b in layer:
+                    act = sum((wi * xi for wi, xi in zip(w, x)), b)
+                    outputs.append(act if i == len(model) - 1 else torch.relu(act))
+                x = outputs
+            scores.append(x[0])
+        parameters = [p for layer in model for neuron in layer for p in neuron]
+        losses = [torch.relu(1 + -label * score) for label, score in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in parameters)
+        loss = data_loss + reg_loss
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        learning_rate = 1.0 - 0.9 * step / 100
+        with torch.no_grad():
+            for p in parameters:
+                p -= learning_rate * p.grad
+        return loss.item()
+
+
+def load_engines(names: Sequence[str]) -> tuple[list[Engine], list[str]]:
+    """The engines that are installed, and a note for each one that is not."""
+    factories: dict[str, tuple[Callable[[], Engine], str]] = {
+        "microgradx": (MicrogradX, "pip install -e .  (from the repository root)"),
+        "micrograd": (Micrograd, "pip install micrograd==0.1.0"),
+        "torch": (Torch, "pip install torch  (the CPU build is enough)"),
+    }
+    engines, missing = [], []
+    for name in names:
+        factory, install = factories[name]
+        try:
+            engines.append(factory())
+        except ImportError as error:
+            missing.append(f"{name} is not installed ({error}); to add it: {install}")
+    return engines, missing
+
+
+# ----------------------------------------------------------------------
+# Measuring
+# ----------------------------------------------------------------------
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds taken by ``function()``, after an untimed collection of old garbage."""
+    gc.collect()
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+class Results:
+    """Timings per (workload, engine), kept in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, dict[str, list[float]]] = {}
+        self.notes: dict[str, str] = {}
+
+    def add(self, workload: str, engine: str, value: float) -> None:
+        self.times.setdefault(workload, {}).setdefault(engine, []).append(value)
+
+    def median(self, workload: str, engine: str) -> float | None:
+        values = self.times.get(workload, {}).get(engine)
+        return statistics.median(values) if values else None
+
+
+def chain(engine: Engine, links: int, activation: str):
+    """y = act(y * 1.0001 + 0.1), ``links`` times; returns (x, y)."""
+    act = engine.tanh if activation == "tanh" else engine.relu
+    x = engine.leaf(0.5)
+    y = x
+    for _ in range(links):
+        y = act(y * 1.0001 + 0.1)
+    return x, y
+
+
+def sum_of_products(engine: Engine, terms: int):
+    """x1*w1 + x2*w2 + ... with plain + and *; returns (leaves, total)."""
+    leaf = engine.leaf
+    xs = [leaf(i / terms) for i in range(terms)]
+    ws = [leaf(0.5) for _ in range(terms)]
+    total = xs[0] * ws[0]
+    for x, w in zip(xs[1:], ws[1:]):
+        total = total + x * w
+    return xs, total
+
+
+def build_and_backward(engine: Engine, build: Callable[[], Any]) -> Any:
+    graph = build()
+    engine.backward(graph[1])
+    return graph
+
+
+def run_timings(engines: Sequence[Engine], args: argparse.Namespace, results: Results) -> None:
+    repeats = args.repeats
+    quick = args.quick
+    chain_sizes = [10**3, 10**4, 10**5] if quick else [10**3, 10**4, 10**5, 10**6]
+    sum_sizes = [10**4, 10**5] if quick else [10**4, 10**5, 10**6]
+
+    # demo step -------------------------------------------------------
+    points, labels = make_moons()
+    micrograd = next((e for e in engines if isinstance(e, Micrograd)), None)
+    models = {}
+    if micrograd is not None:
+        models[micrograd.name] = micrograd.build_demo([])
+        weights = micrograd.demo_weights(models[micrograd.name])
+    else:
+        weights = micrograd_style_weights()
+    demo_engines = list(engines)
+    if any(isinstance(e, MicrogradX) for e in engines):
+        demo_engines.append(MicrogradXPlainSum())
+    for engine in demo_engines:
+        if engine.name not in models:
+            models[engine.name] = engine.build_demo(weights)
+    losses: dict[str, list[float]] = {}
+    for step in range(repeats + 1):  # step 0 is an untimed warm-up, run by every engine
+        for engine in demo_engines:
+            seconds, loss = timed(
+                lambda engine=engine, step=step: engine.demo_step(
+                    models[engine.name], points, labels, step
+                )
+            )
+            losses.setdefault(engine.name, []).append(loss)
+            if step:
+                results.add("demo step", engine.name, seconds)
+        _progress(f"demo step {step}/{repeats}")
+    reference = losses.get("micrograd")
+    for engine in demo_engines:
+        if engine.name == "micrograd" or reference is None:
+            continue
+        gap = max(abs(a - b) for a, b in zip(losses[engine.name], reference))
+        verdict = "same loss to 1e-9" if gap <= 1e-9 else "LOSSES DIFFER"
+        results.notes[f"demo loss {engine.name}"] = (
+            f"{verdict}: largest gap to micrograd over {len(reference)} steps {gap:.1e}"
+        )
+    first = next(iter(losses.values()))
+    results.notes["demo losses"] = f"step 0: {first[0]:.6f}, step {repeats}: {first[-1]:.6f}"
+    _demo_graph_sizes(demo_engines, models, points, labels, results)
+
+    # deep chain and sum of products: forward + backward ---------------
+    workloads: list[tuple[str, int, int, Callable[[Engine], Any]]] = []
+    for links in chain_sizes:
+        for activation in ("tanh", "relu"):
+            workloads.append(
+                (
+                    f"chain {activation} {links:.0e} links: forward + backward",
+                    links,
+                    LINK_NODES * links + 1,
+                    lambda e, n=links, a=activation: build_and_backward(e, lambda: chain(e, n, a)),
+                )
+            )
+    for terms in sum_sizes:
+        workloads.append(
+            (
+                f"sum of products {terms:.0e} terms: forward + backward",
+                terms,
+                TERM_NODES * terms - 1,
+                lambda e, n=terms: build_and_backward(e, lambda: sum_of_products(e, n)),
+            )
+        )
+    for title, size, nodes, work in workloads:
+        runs = repeats if size <= 10**5 else max(3, repeats // 2)
+        for _ in range(runs):
+            for engine in engines:
+                if not _can_run(engine, title, size, quick):
+                    continue
+                seconds, graph = timed(lambda e=engine, w=work: w(e))
+                del graph
+                results.add(title, engine.name, seconds / nodes)
+        _progress(title)
+
+    # backward alone, on a graph built beforehand ----------------------
+    size = 10**4 if quick else 10**5
+    for title, nodes, build in (
+        (
+            f"backward alone: chain tanh {size:.0e} links",
+            LINK_NODES * size + 1,
+            lambda e: chain(e, size, "tanh"),
+        ),
+        (
+            f"backward alone: chain relu {size:.0e} links",
+            LINK_NODES * size + 1,
+            lambda e: chain(e, size, "relu"),
+        ),
+        (
+            f"backward alone: sum of products {size:.0e} terms",
+            TERM_NODES * size - 1,
+            lambda e: sum_of_products(e, size),
+        ),
+    ):
+        for _ in range(repeats):
+            for engine in engines:
+                if not _can_run(engine, title, size, quick):
+                    continue
+                graph = build(engine)
+                seconds, _ = timed(lambda e=engine, root=graph[1]: e.backward(root))
+                del graph
+                results.add(title, engine.name, seconds / nodes)
+                if isinstance(engine, MicrogradX):
+                    graph = build(engine)
+                    seconds, _ = timed(lambda e=engine, root=graph[1]: e.topological_order(root))
+                    del graph
+                    results.add(f"{title}: topological_order only", engine.name, seconds / nodes)
+        _progress(title)
+
+
+def _can_run(engine: Engine, title: str, size: int, quick: bool) -> bool:
+    if isinstance(engine, Micrograd) and "tanh" in title:
+        return False
+    if engine.slow and size > (10**4 if quick else 10**5):
+        return False
+    return not (isinstance(engine, Micrograd) and not engine.deep_graphs_ok and size > 100)
+
+
+def _demo_graph_sizes(engines, models, points, labels, results: Results) -> None:
+    for engine in engines:
+        if isinstance(engine, MicrogradX):
+            loss = engine.demo_loss(models[engine.name], points, labels)
+        elif isinstance(engine, Micrograd):
+            Value = engine.Value
+            model = models[engine.name]
+            scores = [model(list(map(Value, row))) for row in points]
+            losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+            data_loss = sum(losses) * (1.0 / len(losses))
+            loss = data_loss + ALPHA * sum(p * p for p in model.parameters())
+        else:
+            continue
+        results.notes[f"demo nodes {engine.name}"] = f"{engine.count_nodes(loss):,} nodes per step"
+
+
+def _progress(message: str) -> None:
+    print(f"  ... {message}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------
+# Memory, each engine in a fresh process
+# ----------------------------------------------------------------------
+
+
+def measure_memory(engine_name: str, terms: int) -> dict[str, float]:
+    """Bytes per node of the sum-of-products graph, in this (fresh) process."""
+    engine = load_engines([engine_name])[0][0]
+    nodes = TERM_NODES * terms - 1
+    gc.collect()
+    rss_before = _rss_bytes()
+    tracemalloc.start()
+    graph = sum_of_products(engine, terms)
+    graph_bytes, _ = tracemalloc.get_traced_memory()
+    engine.backward(graph[1])
+    _, peak_bytes = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = _rss_bytes()
+    return {
+        "bytes_per_node": graph_bytes / nodes,
+        "peak_bytes_per_node": peak_bytes / nodes,
+        "peak_mb": peak_bytes / 1e6,
+        "rss_growth_mb": (rss_after - rss_before) / 1e6,
+    }
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def run_memory(engines: Sequence[Engine], terms: int) -> dict[str, dict[str, float]]:
+    memory = {}
+    for engine in engines:
+        key = {"microgradx": "microgradx", "micrograd": "micrograd"}.get(engine.name, "torch")
+        command = [sys.executable, __file__, "--memory-probe", key, str(terms)]
+        output = subprocess.run(command, capture_output=True, text=True, check=False)
+        if output.returncode == 0:
+            memory[engine.name] = json.loads(output.stdout)
+        else:
+            _progress(f"memory probe for {engine.name} failed: {output.stderr.strip()[-300:]}")
+    return memory
+
+
+# ----------------------------------------------------------------------
+# Import time
+# ----------------------------------------------------------------------
+
+
+def import_time_ms(repeats: int) -> tuple[float, float]:
+    """(``-X importtime`` cumulative ms, wall-clock ms added) for ``import microgradx``.
+
+    The wall-clock figure is the median start-up time of ``python -c "import
+    microgradx"`` minus that of ``python -c "pass"``, runs interleaved.
+    """
+    cumulative, with_import, without = [], [], []
+    for _ in range(repeats):
+        output = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import microgradx"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in output.stderr.splitlines():
+            parts = [part.strip() for part in line.split("|")]
+            if len(parts) == 3 and parts[2] == "microgradx":
+                cumulative.append(int(parts[1]) / 1000)
+        for code, bucket in (("import microgradx", with_import), ("pass", without)):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            bucket.append((time.perf_counter() - start) * 1000)
+    added = statistics.median(with_import) - statistics.median(without)
+    return statistics.median(cumulative), added
+
+
+# ----------------------------------------------------------------------
+# The report
+# ----------------------------------------------------------------------
+
+
+def format_seconds(seconds: float, per_node: bool) -> str:
+    if per_node:
+        return f"{seconds * 1e9:,.0f} ns"
+    return f"{seconds * 1e3:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def print_report(
+    engines: Sequence[Engine],
+    results: Results,
+    memory: dict[str, dict[str, float]],
+    import_ms: tuple[float, float] | None,
+) -> None:
+    names = [engine.name for engine in engines]
+    demo_names = list(results.times.get("demo step", {}))
+    print("\n| workload | engine | median | min - max | x faster than micrograd |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for workload, by_engine in results.times.items():
+        per_node = workload != "demo step"
+        unit = " (per node)" if per_node else " (per step)"
+        for name in demo_names if workload == "demo step" else names:
+            values = by_engine.get(name)
+            if not values:
+                continue
+            median = statistics.median(values)
+            spread = (
+                f"{format_seconds(min(values), per_node)} - {format_seconds(max(values), per_node)}"
+            )
+            reference = results.median(workload, "micrograd")
+            ratio = f"{reference / median:,.1f}x" if reference and name != "micrograd" else ""
+            print(
+                f"| {workload}{unit} | {name} | {format_seconds(median, per_node)} | "
+                f"{spread} | {ratio} |"
+            )
+    if memory:
+        print(
+            "\n| memory, sum of products graph | engine | bytes per node | peak bytes per node "
+            "(forward + backward) | peak (tracemalloc) | resident memory growth |"
+        )
+        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        for name, figures in memory.items():
+            print(
+                f"| sum of products | {name} | {figures['bytes_per_node']:,.0f} | "
+                f"{figures['peak_bytes_per_node']:,.0f} | {figures['peak_mb']:,.1f} MB | "
+                f"{figures['rss_growth_mb']:,.1f} MB |"
+            )
+    if import_ms is not None:
+        cumulative, added = import_ms
+        print(
+            f"\nimport microgradx: {cumulative:.1f} ms by -X importtime (cumulative), "
+            f"{added:.1f} ms added to interpreter start-up (median wall clock)"
+        )
+    if results.notes:
+        print()
+        for key, note in results.notes.items():
+            print(f"- {key}: {note}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, 3 repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="repeats (default 7, quick 3)")
+    parser.add_argument(
+        "--engines",
+        default="microgradx,micrograd,torch",
+        help="comma-separated, from: microgradx, micrograd, torch",
+    )
+    parser.add_argument(
+        "--memory-probe", nargs=2, metavar=("ENGINE", "TERMS"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        engine_name, terms = args.memory_probe
+        print(json.dumps(measure_memory(engine_name, int(terms))))
+        return
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 7
+
+    engines, missing = load_engines([name.strip() for name in args.engines.split(",")])
+    print(describe_machine(engines))
+    for note in missing:
+        print(f"note: {note}")
+    if not any(isinstance(engine, Micrograd) for engine in engines):
+        print("note: without micrograd there is no ratio column and no loss check.")
+    run_timings_results = Results()
+    run_timings(engines, args, run_timings_results)
+    memory = run_memory(engines, 10**5)
+    import_ms = import_time_ms(5 if args.quick else 11)
+    print_report(engines, run_timings_results, memory, import_ms)
+
+
+if __name__ == "__main__":
+    main()
