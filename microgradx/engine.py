@@ -303,16 +303,15 @@ class Value:
                 "backward() now would add gradients a second time. Call .zero_grad() on "
                 "this output first to start over."
             )
-        order = topological_order(self)
-        for node in order:
-            if node.children:
-                node.grad = 0.0
+        inner_nodes = topological_order(self, leaves=False)
+        for node in inner_nodes:
+            node.grad = 0.0
         self.grad = 1.0
-        for node in reversed(order):
+        for node in reversed(inner_nodes):
             blame = node.grad
             for child, local_grad in zip(node.children, node.local_grads):
                 child.grad += local_grad * blame
-        _check_gradients_are_finite(order)
+        _check_gradients_are_finite(inner_nodes)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0.0 on this Value and on every node it was computed from."""
@@ -375,29 +374,34 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
 # ----------------------------------------------------------------------
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     """Every node ``root`` depends on, each listed after all of its children.
 
+    With ``leaves=False``, only the nodes made by an op (the ones with children):
+    all that ``backward()`` needs, since leaves have no blame to pass on.
+
     Depth-first search without recursion (so a chain of a million ops works):
-    a node is appended once all its children are (reverse postorder). Each
-    stack entry is a node plus a flag telling whether its children are done.
+    a node is placed once all its children are (reverse postorder). When a
+    node's children are pushed on the stack, a ``None`` marker goes under them,
+    on top of the node: popping the marker means they are all placed.
     """
     order: list[Value] = []
     visited: set[Value] = set()
-    stack = [root]
-    children_done = [False]
+    stack: list[Value | None] = [root]
     while stack:
         node = stack.pop()
-        if children_done.pop():
-            order.append(node)
+        if node is None:
+            order.append(stack.pop())
         elif node not in visited:
             visited.add(node)
-            stack.append(node)
-            children_done.append(True)
-            for child in node.children:
-                if child not in visited:
-                    stack.append(child)
-                    children_done.append(False)
+            if node.children:
+                stack.append(node)
+                stack.append(None)
+                for child in node.children:
+                    if (leaves or child.children) and child not in visited:
+                        stack.append(child)
+            elif leaves:
+                order.append(node)
     return order
 
 
@@ -459,18 +463,24 @@ def _real_number(x: object, what: str = "Value()") -> float:
     raise TypeError(f"{what} needs a real number (int or float), got {type(x).__name__} {x!r}.")
 
 
-def _check_gradients_are_finite(order: list[Value]) -> None:
-    """Raise if blame overflowed during backward (one sum checks every node at once)."""
-    if isfinite(sum(node.grad for node in order)):
+def _check_gradients_are_finite(inner_nodes: list[Value]) -> None:
+    """Raise if blame overflowed during backward.
+
+    Every node but the output is a child of an inner node, so one sum over the
+    children's grads checks them all at once (an inf or nan keeps the sum from
+    being finite); only then are they searched, from the output down.
+    """
+    if isfinite(sum([child.grad for node in inner_nodes for child in node.children])):
         return
-    for node in reversed(order):
-        if not isfinite(node.grad):
-            raise OverflowError(
-                f"backward() gave {_name(node, 'an unlabelled value')} a gradient of "
-                f"{node.grad!r}: the blame grew too large for a float. This happens "
-                "when a local derivative is huge, for example after dividing by a "
-                "number very close to 0. Keep divisors and log inputs away from 0."
-            )
+    for node in reversed(inner_nodes):
+        for child in node.children:
+            if not isfinite(child.grad):
+                raise OverflowError(
+                    f"backward() gave {_name(child, 'an unlabelled value')} a gradient of "
+                    f"{child.grad!r}: the blame grew too large for a float. This happens "
+                    "when a local derivative is huge, for example after dividing by a "
+                    "number very close to 0. Keep divisors and log inputs away from 0."
+                )
 
 
 def _name(value: Value, fallback: str = "value") -> str:
