@@ -29,6 +29,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from microgradx import Value, no_grad
 from microgradx.losses import mse
@@ -43,6 +44,8 @@ HIDDEN_NEURONS = 8
 LEARNING_RATE = 0.1
 STEPS = 250
 SEED = 7
+OUTPUT = Path(__file__).resolve().parent / "output"
+"""Where the blame graph and the step-through page are written (git-ignored)."""
 
 
 @dataclass(frozen=True)
@@ -345,6 +348,35 @@ def make_data(seed: int = SEED, train_count: int = 40, unseen_count: int = 6) ->
     return Data(train_houses, unseen, Scaling(train_houses))
 
 
+def save_pictures(loss: Value, model: MLP) -> None:
+    """Write the first guess's blame graph (SVG) and its step-through page (HTML).
+
+    ``loss`` is the error of one house right after backward(), before any knob is
+    nudged, so every node shows the numbers of the pass just told.
+    """
+    from microgradx.graph import render
+    from microgradx.player import explain
+    from microgradx.render import RendererNotFoundError
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    try:
+        graph = render(loss, OUTPUT / "house_prices_blame_graph.svg", model=model)
+        player = explain(
+            loss,
+            OUTPUT / "house_prices_backprop.html",
+            model=model,
+            title="A house price, step by step",
+        )
+    except RendererNotFoundError as error:
+        print(f"   (No blame graph: {error})")
+        return
+    print("   The whole pass, drawn: every value with its blame, every edge with its local")
+    print("   derivative, and a page that replays it step by step (open it in a browser):")
+    print(f"     {graph}")
+    print(f"     {player}")
+    print()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=STEPS, help=f"training steps ({STEPS})")
@@ -365,12 +397,8 @@ def main(argv: list[str] | None = None) -> None:
         print()
         tell_forward(first, model)
         knobs = tell_blame(first, model)
-    # ----------------------------------------------------------------------
-    # THE BLAME GRAPH GOES HERE (for the lead): first.loss is the error of this
-    # one house after backward(), before any knob is nudged, so every node still
-    # shows this pass's numbers. Write the blame graph SVG and the step-through
-    # HTML player from first.loss here.
-    # ----------------------------------------------------------------------
+    if not args.quiet:
+        save_pictures(first.loss, model)
     if args.quiet:
         SGD(model.parameters(), lr=LEARNING_RATE).step()
     else:
