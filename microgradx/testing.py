@@ -46,8 +46,14 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import assume
-from hypothesis import strategies as st
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+except ImportError as error:
+    raise ImportError(
+        "microgradx.testing needs Hypothesis, which is not installed. Install it with "
+        "pip install hypothesis (or pip install \"microgradx[test]\")."
+    ) from error
 
 from microgradx.engine import Value, dot, no_grad, sum_values
 from microgradx.gradcheck import DEFAULT_EPS
