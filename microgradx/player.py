@@ -36,6 +36,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from microgradx.engine import Value, topological_order
@@ -668,7 +669,7 @@ class BackpropPlayer:
             "steps": [_step_for_script(step) for step in steps],
         }
         return _PLAYER.format(
-            css=_CSS,
+            css=_page_file("player.css"),
             title=html.escape(self.title),
             tabindex=' tabindex="0"' if keyboard == "player" else "",
             last_step=len(steps) - 1,
@@ -676,7 +677,7 @@ class BackpropPlayer:
             svg=self.svg,
             steps_as_text="\n".join(_step_as_list_item(step) for step in steps),
             data=_json_for_script(script_data),
-            script=_SCRIPT,
+            script=_page_file("player.js"),
         )
 
 
@@ -717,6 +718,11 @@ def _graph_svg(root: Value, draw_options: dict[str, Any]) -> str:
             node.grad = grad
     svg = graph.pipe(format="svg", encoding="utf-8")
     return svg[svg.index("<svg") :]
+
+
+def _page_file(name: str) -> str:
+    """The text of one of the page's files (``player.css``, ``player.js``)."""
+    return resources.files("microgradx").joinpath("player_page", name).read_text("utf-8")
 
 
 def _step_for_script(step: Step) -> dict[str, Any]:
@@ -825,338 +831,3 @@ all the steps are listed below the graph as text.</p>
 <script type="application/json" class="mgx-data">{data}</script>
 <script>{script}</script>
 </div>"""
-
-# Every rule is scoped to .mgx-player, so the player can sit inside any page (Jupyter).
-_CSS = """
-.mgx-player {
-  --mgx-text: #1f2937; --mgx-muted: #6b7280; --mgx-line: #d1d5db;
-  --mgx-current: #f59e0b; --mgx-current-fill: #fef3c7;
-  --mgx-forward: #2563eb; --mgx-forward-fill: #dbeafe;
-  --mgx-blame: #ea580c; --mgx-blame-fill: #ffedd5;
-  --mgx-finished: #16a34a;
-  max-width: 1400px; margin: 0 auto; padding: 1rem 1.25rem; box-sizing: border-box;
-  color: var(--mgx-text); background: #fff;
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-}
-.mgx-player:focus-visible { outline: 3px solid var(--mgx-forward); outline-offset: 2px; }
-.mgx-player .mgx-title { margin: 0 0 .2rem; font-size: 1.3rem; }
-.mgx-player .mgx-story { margin: 0 0 .4rem; color: var(--mgx-muted); font-size: .95rem; }
-.mgx-player .mgx-controls {
-  display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .5rem 0;
-}
-.mgx-player [hidden] { display: none !important; }
-.mgx-player button {
-  font: inherit; padding: .35rem .8rem; border: 1px solid var(--mgx-line);
-  border-radius: .4rem; background: #f9fafb; color: inherit; cursor: pointer;
-}
-.mgx-player button:hover:not(:disabled) { background: #eef2ff; }
-.mgx-player button:disabled { opacity: .4; cursor: default; }
-.mgx-player button:focus-visible, .mgx-player input:focus-visible {
-  outline: 3px solid var(--mgx-forward); outline-offset: 2px;
-}
-.mgx-player .mgx-play[aria-pressed="true"] { background: var(--mgx-forward-fill); }
-.mgx-player .mgx-slider-label { display: flex; align-items: center; gap: .5rem; flex: 1 1 14rem; }
-.mgx-player .mgx-slider { flex: 1; min-width: 8rem; }
-.mgx-player .mgx-counter { min-width: 5rem; font-variant-numeric: tabular-nums; }
-.mgx-player .mgx-body { display: flex; flex-direction: column; gap: .6rem; }
-.mgx-player .mgx-fit-label { font-size: .9rem; color: var(--mgx-muted); white-space: nowrap; }
-.mgx-player .mgx-graph {
-  margin: 0; max-height: 50vh; overflow: auto; border: 1px solid var(--mgx-line);
-  border-radius: .5rem; padding: .5rem; background: #fff;
-}
-.mgx-player .mgx-graph svg { display: block; margin: 0 auto; }
-.mgx-player .mgx-graph.mgx-fitted svg { max-width: 100%; height: auto; }
-.mgx-player .mgx-panel {
-  border: 1px solid var(--mgx-line); border-left: 6px solid var(--mgx-muted);
-  border-radius: .5rem; padding: .75rem 1rem; background: #fff;
-}
-.mgx-player[data-phase="forward"] .mgx-panel { border-left-color: var(--mgx-forward); }
-.mgx-player[data-phase="seed"] .mgx-panel,
-.mgx-player[data-phase="backward"] .mgx-panel { border-left-color: var(--mgx-blame); }
-.mgx-player[data-phase="done"] .mgx-panel { border-left-color: var(--mgx-finished); }
-.mgx-player .mgx-phase {
-  margin: 0; font-size: .8rem; font-weight: 600; letter-spacing: .05em;
-  text-transform: uppercase; color: var(--mgx-muted);
-}
-.mgx-player .mgx-step-title { margin: .2rem 0 .5rem; font-size: 1.15rem; }
-.mgx-player .mgx-panel .mgx-note { max-width: 60rem; }
-.mgx-player .mgx-lines {
-  margin: 0 0 .5rem; padding: .5rem .75rem; border-radius: .4rem; background: #f3f4f6;
-  font: .95rem/1.6 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-  white-space: pre-wrap; overflow-wrap: anywhere;
-}
-.mgx-player .mgx-note { margin: 0; }
-.mgx-player .mgx-legend {
-  display: flex; flex-wrap: wrap; gap: .4rem 1.25rem; margin: .75rem 0;
-  font-size: .9rem; color: var(--mgx-muted);
-}
-.mgx-player .mgx-legend span { display: inline-flex; align-items: center; gap: .35rem; }
-.mgx-player .mgx-swatch {
-  display: inline-block; width: 1.1rem; height: .8rem; border-radius: .2rem;
-  border: 2px solid var(--mgx-line);
-}
-.mgx-player .mgx-swatch-current {
-  background: var(--mgx-current-fill); border-color: var(--mgx-current);
-}
-.mgx-player .mgx-swatch-read {
-  background: var(--mgx-forward-fill); border-color: var(--mgx-forward);
-}
-.mgx-player .mgx-swatch-blamed {
-  background: var(--mgx-blame-fill); border-color: var(--mgx-blame);
-}
-.mgx-player .mgx-swatch-pending { opacity: .3; }
-.mgx-player .mgx-swatch-finished { border-color: var(--mgx-finished); }
-.mgx-player kbd {
-  padding: 0 .3rem; border: 1px solid var(--mgx-line); border-radius: .25rem;
-  background: #f9fafb; font: .85rem ui-monospace, monospace;
-}
-.mgx-player .mgx-all-steps { margin-top: .75rem; }
-.mgx-player .mgx-all-steps pre { white-space: pre-wrap; }
-
-/* The drawing. The script sets these classes on Graphviz's node and edge groups.
-   Value boxes keep their own colours (role and blame) and get a coloured glow. */
-.mgx-player .mgx-graph g { transition: opacity .25s; }
-.mgx-player .mgx-graph .mgx-pending { opacity: .15; }
-.mgx-player .mgx-graph g.node.mgx-finished { filter: drop-shadow(0 0 2px var(--mgx-finished)); }
-.mgx-player .mgx-graph g.node.mgx-input {
-  filter: drop-shadow(0 0 2px var(--mgx-forward)) drop-shadow(0 0 4px var(--mgx-forward));
-}
-.mgx-player[data-phase="backward"] .mgx-graph g.node.mgx-input {
-  filter: drop-shadow(0 0 2px var(--mgx-blame)) drop-shadow(0 0 4px var(--mgx-blame));
-}
-.mgx-player .mgx-graph g.node.mgx-current {
-  filter: drop-shadow(0 0 3px var(--mgx-current)) drop-shadow(0 0 4px var(--mgx-current))
-    drop-shadow(0 0 6px var(--mgx-current));
-}
-.mgx-player .mgx-graph g.node.mgx-flowing ellipse {
-  fill: var(--mgx-forward-fill); stroke: var(--mgx-forward); stroke-width: 2.5px;
-}
-.mgx-player .mgx-graph g.edge.mgx-flowing path {
-  stroke: var(--mgx-forward); stroke-width: 2.5px; stroke-dasharray: 7 4;
-  animation: mgx-flow-forward .9s linear infinite;
-}
-.mgx-player .mgx-graph g.edge.mgx-flowing polygon {
-  fill: var(--mgx-forward); stroke: var(--mgx-forward);
-}
-.mgx-player .mgx-graph g.edge.mgx-flowing text { font-weight: bold; fill: var(--mgx-forward); }
-.mgx-player[data-phase="backward"] .mgx-graph g.node.mgx-flowing ellipse {
-  fill: var(--mgx-blame-fill); stroke: var(--mgx-blame);
-}
-.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing path {
-  stroke: var(--mgx-blame); animation-name: mgx-flow-backward;
-}
-.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing polygon {
-  fill: var(--mgx-blame); stroke: var(--mgx-blame);
-}
-.mgx-player[data-phase="backward"] .mgx-graph g.edge.mgx-flowing text { fill: var(--mgx-blame); }
-/* Dashes run along the arrows in the forward pass and against them in the backward pass. */
-@keyframes mgx-flow-forward { to { stroke-dashoffset: -11; } }
-@keyframes mgx-flow-backward { to { stroke-dashoffset: 11; } }
-@media (prefers-reduced-motion: reduce) {
-  .mgx-player .mgx-graph g.edge.mgx-flowing path { animation: none; }
-}
-"""
-
-_SCRIPT = r"""
-// microgradx backprop player. Every text and number of a step was computed in
-// Python and sits in the JSON block next to this script: the script only shows
-// one step at a time, lights up its part of the drawing, and runs the controls.
-(function () {
-  "use strict";
-
-  const PLAY_INTERVAL_MS = 1500;
-  const SMALLEST_FITTED_SCALE = 0.6; // below this a fitted drawing is hard to read
-  const PHASE_NAMES = {
-    start: "Start",
-    forward: "Forward pass",
-    seed: "Backward pass",
-    backward: "Backward pass",
-    done: "Done",
-  };
-
-  function startPlayer(player) {
-    player.setAttribute("data-mgx-started", "");
-    const data = JSON.parse(player.querySelector(".mgx-data").textContent);
-    const steps = data.steps;
-    const lastStep = steps.length - 1;
-    const find = (selector) => player.querySelector(selector);
-    const figure = find(".mgx-graph");
-    const svgElement = (id) => figure.querySelector('[id="' + id + '"]');
-
-    const controls = {
-      first: find(".mgx-first"),
-      previous: find(".mgx-previous"),
-      play: find(".mgx-play"),
-      next: find(".mgx-next"),
-      last: find(".mgx-last"),
-      slider: find(".mgx-slider"),
-      counter: find(".mgx-counter"),
-      fit: find(".mgx-fit"),
-    };
-    const panel = {
-      phase: find(".mgx-phase"),
-      title: find(".mgx-panel .mgx-step-title"),
-      lines: find(".mgx-panel .mgx-lines"),
-      note: find(".mgx-panel .mgx-note"),
-    };
-    // Each node's pieces of the drawing: its value box, and for a computed node
-    // its op and the edges into and out of it.
-    const drawing = data.nodes.map((node, i) => ({
-      value: svgElement("value-" + i),
-      opParts: node.opParts.map(svgElement).filter(Boolean),
-    }));
-
-    let current = 0;
-    let timer = null;
-    let flowingElements = [];
-
-    function show(index) {
-      current = Math.max(0, Math.min(lastStep, index));
-      const step = steps[current];
-      player.dataset.phase = step.phase;
-      player.dataset.step = String(current);
-      paintGraph(step);
-      writePanel(step);
-      updateControls(step);
-      if (step.current.length === 1) keepInView(drawing[step.current[0]].value);
-    }
-
-    function paintGraph(step) {
-      const currentNodes = new Set(step.current);
-      const inputNodes = new Set(step.inputs);
-      data.nodes.forEach((node, i) => {
-        const pending = current < node.computedAt;
-        drawing[i].opParts.forEach((part) => part.classList.toggle("mgx-pending", pending));
-        const value = drawing[i].value;
-        if (!value) return;
-        value.classList.toggle("mgx-pending", pending);
-        value.classList.toggle("mgx-finished", current > node.finishedAt);
-        value.classList.toggle("mgx-input", inputNodes.has(i));
-        value.classList.toggle("mgx-current", currentNodes.has(i));
-      });
-      flowingElements.forEach((element) => element.classList.remove("mgx-flowing"));
-      flowingElements = step.flowing.map(svgElement).filter(Boolean);
-      flowingElements.forEach((element) => element.classList.add("mgx-flowing"));
-    }
-
-    function writePanel(step) {
-      panel.phase.textContent = PHASE_NAMES[step.phase];
-      panel.title.textContent = step.title;
-      panel.lines.replaceChildren(
-        ...step.lines.map((line) => {
-          const row = document.createElement("div");
-          row.textContent = line;
-          return row;
-        })
-      );
-      panel.note.textContent = step.note;
-    }
-
-    function updateControls(step) {
-      controls.first.disabled = controls.previous.disabled = current === 0;
-      controls.next.disabled = controls.last.disabled = current === lastStep;
-      controls.slider.value = String(current);
-      const position = "Step " + (current + 1) + " of " + steps.length;
-      controls.slider.setAttribute("aria-valuetext", position + ": " + step.title);
-      controls.counter.textContent = current + 1 + " / " + steps.length;
-    }
-
-    // Scroll the drawing (not the page) to centre the step's node if it is not in view.
-    function keepInView(element) {
-      if (!element) return;
-      const box = element.getBoundingClientRect();
-      const frame = figure.getBoundingClientRect();
-      const left = frame.left + figure.clientLeft;
-      const top = frame.top + figure.clientTop;
-      const right = left + figure.clientWidth;
-      const bottom = top + figure.clientHeight;
-      const margin = 16;
-      if (box.left < left + margin || box.right > right - margin) {
-        figure.scrollLeft += (box.left + box.right) / 2 - (left + right) / 2;
-      }
-      if (box.top < top + margin || box.bottom > bottom - margin) {
-        figure.scrollTop += (box.top + box.bottom) / 2 - (top + bottom) / 2;
-      }
-    }
-
-    // A click or a key press takes over from playing.
-    function goTo(index) {
-      pause();
-      show(index);
-    }
-
-    function play() {
-      if (current === lastStep) show(0);
-      timer = setInterval(playOneStep, PLAY_INTERVAL_MS);
-      controls.play.textContent = "\u275A\u275A Pause";
-      controls.play.setAttribute("aria-pressed", "true");
-    }
-
-    function playOneStep() {
-      if (current < lastStep) show(current + 1);
-      else pause();
-    }
-
-    function pause() {
-      if (timer === null) return;
-      clearInterval(timer);
-      timer = null;
-      controls.play.textContent = "\u25B6 Play";
-      controls.play.setAttribute("aria-pressed", "false");
-    }
-
-    function togglePlay() {
-      if (timer === null) play();
-      else pause();
-    }
-
-    const keyActions = {
-      ArrowRight: () => goTo(current + 1),
-      ArrowLeft: () => goTo(current - 1),
-      Home: () => goTo(0),
-      End: () => goTo(lastStep),
-      " ": togglePlay,
-    };
-
-    function onKey(event) {
-      const action = keyActions[event.key];
-      if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
-      const target = event.target instanceof Element ? event.target : document.body;
-      // The slider and the checkbox handle their own keys; Space presses a focused button.
-      if (target.closest("input, select, textarea")) return;
-      if (event.key === " " && target.closest("button, summary, a")) return;
-      event.preventDefault();
-      action();
-    }
-
-    function fitToWidth(fit) {
-      controls.fit.checked = fit;
-      figure.classList.toggle("mgx-fitted", fit);
-    }
-
-    controls.first.addEventListener("click", () => goTo(0));
-    controls.previous.addEventListener("click", () => goTo(current - 1));
-    controls.play.addEventListener("click", togglePlay);
-    controls.next.addEventListener("click", () => goTo(current + 1));
-    controls.last.addEventListener("click", () => goTo(lastStep));
-    controls.slider.addEventListener("input", () => goTo(Number(controls.slider.value)));
-    controls.fit.addEventListener("change", () => fitToWidth(controls.fit.checked));
-    (data.keyboard === "page" ? document : player).addEventListener("keydown", onKey);
-
-    // The script runs: swap the text-only view for the stepper.
-    find(".mgx-no-script").hidden = true;
-    find(".mgx-all-steps").open = false;
-    [".mgx-controls", ".mgx-panel", ".mgx-legend"].forEach(
-      (selector) => (find(selector).hidden = false)
-    );
-    // Fit a drawing to the width unless that would shrink it too much to read.
-    const svg = figure.querySelector("svg");
-    const naturalWidth = svg ? svg.getBoundingClientRect().width : 0;
-    fitToWidth(naturalWidth * SMALLEST_FITTED_SCALE <= figure.clientWidth);
-    show(0);
-  }
-
-  // A notebook can hold several players: start each one that has not started yet.
-  document.querySelectorAll(".mgx-player:not([data-mgx-started])").forEach(startPlayer);
-})();
-"""
