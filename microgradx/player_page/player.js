@@ -58,7 +58,8 @@
       paintGraph(step);
       writePanel(step);
       updateControls(step);
-      if (step.current.length === 1) keepInView(drawing[step.current[0]].value);
+      // The step's node; at the start and the end (all the leaves), the last of them.
+      if (step.current.length > 0) keepInView(drawing[step.current[step.current.length - 1]].value);
     }
 
     function paintGraph(step) {
