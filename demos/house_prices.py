@@ -25,11 +25,12 @@ import argparse
 import math
 import random
 import statistics
-import sys
 import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from progress import Progress
 
 from microgradx import Value, no_grad
 from microgradx.losses import mse
@@ -259,35 +260,6 @@ def tell_nudge(step: FirstStep, model: MLP, scaling: Scaling, knobs: list[Value]
 # ----------------------------------------------------------------------
 
 
-class Progress:
-    """The training steps, with a progress bar from tqdm if it is installed.
-
-    Without tqdm (``pip install "microgradx[demos]"``), a line every tenth of
-    the way. ``quiet`` shows nothing.
-    """
-
-    def __init__(self, steps: int, quiet: bool) -> None:
-        self.steps, self.quiet, self.bar = steps, quiet, None
-        if not quiet:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                pass
-            else:
-                self.bar = tqdm(total=steps, desc="   training", unit="step", file=sys.stdout)
-
-    def update(self, step: int, error_in_dollars: float) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"average error {dollars(error_in_dollars)}", refresh=False)
-            self.bar.update()
-        elif not self.quiet and (step % max(1, self.steps // 10) == 0 or step == self.steps):
-            print(f"   step {step:>4}/{self.steps}: average error {dollars(error_in_dollars)}")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def train(
     model: MLP,
     scaling: Scaling,
@@ -300,7 +272,7 @@ def train(
     inputs = [scaling.inputs(house) for house in houses]
     targets = [house.price / PRICE_UNIT for house in houses]
     optimizer = SGD(model.parameters(), lr=learning_rate)
-    progress = Progress(steps, quiet)
+    progress = Progress(steps, quiet, description="   training")
     losses = []
     for step in range(1, steps + 1):
         guesses = [model(x) for x in inputs]
@@ -310,7 +282,7 @@ def train(
         optimizer.step()
         losses.append(loss.data)
         miss = statistics.fmean(abs(g.data - t) for g, t in zip(guesses, targets))
-        progress.update(step, miss * PRICE_UNIT)
+        progress.update(step, f"average error {dollars(miss * PRICE_UNIT)}")
     progress.close()
     return losses
 

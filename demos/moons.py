@@ -20,9 +20,10 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import sys
 import time
 from pathlib import Path
+
+from progress import Progress
 
 from microgradx import no_grad
 from microgradx.losses import hinge, l2_penalty
@@ -93,34 +94,9 @@ def train(
         loss.backward()
         optimizer.step()
         losses.append(loss.data)
-        progress.update(step, loss.data)
+        progress.update(step, f"batch loss {loss.data:.4f}")
     progress.close()
     return losses
-
-
-class Progress:
-    """A tqdm progress bar if tqdm is installed, else a line every tenth of the way."""
-
-    def __init__(self, steps: int, quiet: bool) -> None:
-        self.steps, self.quiet, self.bar = steps, quiet, None
-        if not quiet:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                pass
-            else:
-                self.bar = tqdm(total=steps, desc="training", unit="step", file=sys.stdout)
-
-    def update(self, step: int, loss: float) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"batch loss {loss:.4f}", refresh=False)
-            self.bar.update()
-        elif not self.quiet and (step % max(1, self.steps // 10) == 0 or step == self.steps):
-            print(f"step {step:>4}/{self.steps}: batch loss {loss:.4f}")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def save_pictures(

@@ -16,6 +16,9 @@ DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
 
 def load_demo(name: str):
+    """Import a demo script as a module (with demos/ on the path, as when it runs)."""
+    if str(DEMOS) not in sys.path:
+        sys.path.insert(0, str(DEMOS))
     spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
