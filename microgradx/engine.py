@@ -344,10 +344,10 @@ class Value:
 
 def sum_values(values: Iterable[Operand]) -> Value:
     """s = v1 + v2 + ... + vn as a single node.   d s/d vi = 1 for every i"""
-    children = tuple(_operand(v, "sum") for v in values)
+    children = _operands(values, "sum")
     if not children:
         raise ValueError("sum_values() needs at least one value, got an empty list.")
-    total = sum(child.data for child in children)
+    total = sum([child.data for child in children])
     return Value(total, "", children, (1.0,) * len(children), "sum")
 
 
@@ -356,17 +356,16 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
 
     d d/d wi = xi,   d d/d xi = wi. The children are the weights, then the inputs.
     """
-    if len(weights) != len(inputs):
+    ws = _operands(weights, "dot")
+    xs = _operands(inputs, "dot")
+    if len(ws) != len(xs):
         raise ValueError(
-            f"dot() needs as many weights as inputs, got {len(weights)} weights "
-            f"and {len(inputs)} inputs."
+            f"dot() needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs."
         )
-    ws = tuple(_operand(w, "dot") for w in weights)
-    xs = tuple(_operand(x, "dot") for x in inputs)
-    w_data = tuple(w.data for w in ws)
-    x_data = tuple(x.data for x in xs)
-    total = sum(w * x for w, x in zip(w_data, x_data))
-    return Value(total, "", ws + xs, x_data + w_data, "dot")
+    w_data = [w.data for w in ws]
+    x_data = [x.data for x in xs]
+    total = sum([w * x for w, x in zip(w_data, x_data)])
+    return Value(total, "", ws + xs, tuple(x_data + w_data), "dot")
 
 
 # ----------------------------------------------------------------------
@@ -443,6 +442,15 @@ def _operand(other: Operand, op: str) -> Value:
         f"unsupported operand for {op!r}: a Value and a {type(other).__name__} "
         f"({other!r}). Only numbers (int, float) and Values can be combined."
     )
+
+
+def _operands(items: Iterable[Operand], op: str) -> tuple[Value, ...]:
+    """``items`` as a tuple of Values (numbers become constant leaves)."""
+    values = tuple(items)
+    for value in values:
+        if type(value) is not Value:  # a number (or a subclass): convert item by item
+            return tuple([_operand(item, op) for item in values])
+    return values
 
 
 def _real_number(x: object, what: str = "Value()") -> float:
