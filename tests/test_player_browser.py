@@ -339,6 +339,47 @@ def test_a_network_and_its_loss_step_correctly(driver, tmp_path):
     assert page.errors() == []
 
 
+def test_the_house_price_demo_page_steps_correctly(driver, tmp_path, monkeypatch):
+    """The page the main demo writes: opened as a learner would, stepped, and checked."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    demos = Path(__file__).resolve().parent.parent / "demos"
+    monkeypatch.syspath_prepend(str(demos))
+    spec = importlib.util.spec_from_file_location(
+        "demo_house_prices_page", demos / "house_prices.py"
+    )
+    demo = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, demo)
+    spec.loader.exec_module(demo)
+    monkeypatch.setattr(demo, "OUTPUT", tmp_path)
+
+    data = demo.make_data()
+    model = demo.build_model(data.train, demo.SEED)
+    first = demo.forward_and_backward(model, data.scaling, data.train[0])
+    demo.save_pictures(first.loss, model)
+    page = Page(driver, tmp_path / "house_prices_backprop.html")
+    player = BackpropPlayer(first.loss, model=model)
+
+    page.click("next")
+    assert_page_shows(page, player, 1)
+    page.press("\ue014", "\ue014")  # the right arrow key, twice
+    assert_page_shows(page, player, 3)
+    for index in (len(player.steps) // 2, len(player.steps) - 2):
+        page.driver.execute_script(
+            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('input'));",
+            page.find(".mgx-slider"),
+            index,
+        )
+        assert_page_shows(page, player, index)
+    page.click("last")
+    done = page.panel()["lines"]
+    for name, parameter in model.named_parameters():
+        assert f"{parameter.label}.grad = {format_number(parameter.grad)}" in done, name
+    assert page.errors() == []
+
+
 def test_hostile_labels_are_shown_and_never_run(driver, tmp_path):
     x = Value(2.0, "</script><script>window.pwned = 1</script>")
     w = Value(3.0, '<img src=x onerror="window.pwned = 2">')
