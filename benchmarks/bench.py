@@ -10,7 +10,9 @@ how to add it (``pip install micrograd==0.1.0``, ``pip install torch``), and
 measures the others.
 
 Every workload runs the same math on every engine, in one run, interleaving the
-engines (engine A, engine B, engine C, then again), with several repeats. The
+engines (engine A, engine B, engine C, then again), with several repeats. Each
+engine lives in its own worker process, so that none pays for another's objects
+(importing torch alone adds about 150,000 objects for the garbage collector). The
 tables give the median, the min-max range and the ratio to micrograd
 ("x faster" = micrograd's median / this engine's median). The garbage collector
 stays on, as in a user's program; it is run (untimed) before each measurement
@@ -49,6 +51,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from functools import partial
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,6 +64,8 @@ TERM_NODES = 4
 """Nodes per term of the sum of products: x, w, x*w, and the running sum."""
 ALPHA = 1e-4
 """L2 strength of micrograd's demo."""
+MEMORY_TERMS = 25 * 10**3
+"""Memory is measured on the sum of 2.5e4 products: a graph of 1e5 nodes."""
 MICROGRAD_SEED = 1337
 """micrograd's demo seeds Python's random module with 1337 before building its MLP."""
 
@@ -82,7 +87,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe_machine(engines: Sequence[Engine]) -> str:
+def describe_machine(engines: Sequence[Worker]) -> str:
     versions = ", ".join(f"{engine.name} {engine.version}" for engine in engines)
     return (
         f"CPU: {cpu_model()}, {os.cpu_count()} cores; "
@@ -144,7 +149,7 @@ class Engine:
     name = ""
     version = ""
     slow = False
-    """A slow engine runs graphs up to 1e5 links or terms (1e4 with --quick), not 1e6."""
+    """A slow engine runs graphs up to 1e5 links or terms (2.5e4 with --quick), not 1e6."""
 
     def leaf(self, x: float) -> Any:
         raise NotImplementedError
@@ -355,6 +360,7 @@ def load_engines(names: Sequence[str]) -> tuple[list[Engine], list[str]]:
         "microgradx": (MicrogradX, "pip install -e .  (from the repository root)"),
         "micrograd": (Micrograd, "pip install micrograd==0.1.0"),
         "torch": (Torch, "pip install torch  (the CPU build is enough)"),
+        "microgradx-plain-sum": (MicrogradXPlainSum, "pip install -e ."),
     }
     engines, missing = [], []
     for name in names:
@@ -371,27 +377,17 @@ def load_engines(names: Sequence[str]) -> tuple[list[Engine], list[str]]:
 # ----------------------------------------------------------------------
 
 
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+def timed(function: Callable[[], Any], collect: bool = True) -> tuple[float, Any]:
     """Seconds taken by ``function()``, after an untimed collection of old garbage."""
     gc.collect()
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
-
-
-class Results:
-    """Timings per (workload, engine), kept in the order they were first seen."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, dict[str, list[float]]] = {}
-        self.notes: dict[str, str] = {}
-
-    def add(self, workload: str, engine: str, value: float) -> None:
-        self.times.setdefault(workload, {}).setdefault(engine, []).append(value)
-
-    def median(self, workload: str, engine: str) -> float | None:
-        values = self.times.get(workload, {}).get(engine)
-        return statistics.median(values) if values else None
+    if not collect:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        result = function()
+        return time.perf_counter() - start, result
+    finally:
+        gc.enable()
 
 
 def chain(engine: Engine, links: int, activation: str):
@@ -415,147 +411,248 @@ def sum_of_products(engine: Engine, terms: int):
     return xs, total
 
 
-def build_and_backward(engine: Engine, build: Callable[[], Any]) -> Any:
-    graph = build()
-    engine.backward(graph[1])
-    return graph
+def build_graph(engine: Engine, kind: str, size: int, activation: str):
+    return chain(engine, size, activation) if kind == "chain" else sum_of_products(engine, size)
 
 
-def run_timings(engines: Sequence[Engine], args: argparse.Namespace, results: Results) -> None:
-    repeats = args.repeats
-    quick = args.quick
-    chain_sizes = [10**3, 10**4, 10**5] if quick else [10**3, 10**4, 10**5, 10**6]
-    sum_sizes = [10**4, 10**5] if quick else [10**4, 10**5, 10**6]
+# ----------------------------------------------------------------------
+# Each engine runs in its own worker process, so that no engine pays for
+# another's objects (importing torch adds ~150,000 objects that every full
+# garbage collection then walks). The parent interleaves the requests.
+# ----------------------------------------------------------------------
 
-    # demo step -------------------------------------------------------
+
+def serve(engine_key: str) -> None:
+    """The worker: answer one JSON request per line of standard input."""
+    engines, missing = load_engines([engine_key])
+    if not engines:
+        print(json.dumps({"missing": missing[0]}), flush=True)
+        return
+    engine = engines[0]
+    hello = {
+        "name": engine.name,
+        "version": engine.version,
+        "slow": engine.slow,
+        "has_tanh": not isinstance(engine, Micrograd),
+        "deep_graphs_ok": getattr(engine, "deep_graphs_ok", True),
+    }
+    print(json.dumps(hello), flush=True)
     points, labels = make_moons()
-    micrograd = next((e for e in engines if isinstance(e, Micrograd)), None)
-    models = {}
+    model = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        op = request["op"]
+        if op == "demo_build":
+            model = engine.build_demo(request["weights"])
+            weights = engine.demo_weights(model) if isinstance(engine, Micrograd) else None
+            reply: dict[str, Any] = {"weights": weights}
+        elif op == "demo_step":
+            step = partial(engine.demo_step, model, points, labels, request["step"])
+            seconds, loss = timed(step)
+            reply = {"seconds": seconds, "loss": loss}
+        elif op == "demo_nodes":
+            reply = {"nodes": _demo_nodes(engine, model, points, labels)}
+        else:  # op == "graph"
+            reply = {"seconds": _time_graph(engine, request)}
+        print(json.dumps(reply), flush=True)
+
+
+def _time_graph(engine: Engine, request: dict[str, Any]) -> float:
+    kind, size, activation = request["kind"], request["size"], request["activation"]
+    measure = request["measure"]
+    if measure == "forward + backward":
+        seconds, graph = timed(
+            lambda: engine.backward(build_graph(engine, kind, size, activation)[1]),
+            collect=request["gc"],
+        )
+        return seconds
+    graph = build_graph(engine, kind, size, activation)
+    if measure == "backward":
+        seconds, _ = timed(lambda: engine.backward(graph[1]))
+    else:  # measure == "topological_order"
+        seconds, _ = timed(lambda: engine.topological_order(graph[1]))
+    return seconds
+
+
+def _demo_nodes(engine: Engine, model, points, labels) -> int | None:
+    if isinstance(engine, MicrogradX):
+        return engine.count_nodes(engine.demo_loss(model, points, labels))
+    if isinstance(engine, Micrograd):
+        Value = engine.Value
+        scores = [model(list(map(Value, row))) for row in points]
+        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        return engine.count_nodes(data_loss + ALPHA * sum(p * p for p in model.parameters()))
+    return None
+
+
+class Worker:
+    """The parent's handle on one engine's worker process."""
+
+    def __init__(self, engine_key: str) -> None:
+        self.key = engine_key
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", engine_key],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        hello = self._read()
+        self.missing = hello.get("missing")
+        self.name = hello.get("name", engine_key)
+        self.version = hello.get("version", "")
+        self.slow = hello.get("slow", False)
+        self.has_tanh = hello.get("has_tanh", True)
+        self.deep_graphs_ok = hello.get("deep_graphs_ok", True)
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.key} worker stopped (see its error above)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
+
+    def can_run(self, kind: str, activation: str, size: int, quick: bool) -> bool:
+        if kind == "chain" and activation == "tanh" and not self.has_tanh:
+            return False
+        if self.slow and size > (25 * 10**3 if quick else 10**5):
+            return False
+        return self.deep_graphs_ok or size <= 100
+
+
+class Results:
+    """Timings per (workload, engine), kept in the order they were first seen."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, dict[str, list[float]]] = {}
+        self.notes: dict[str, str] = {}
+
+    def add(self, workload: str, engine: str, value: float) -> None:
+        self.times.setdefault(workload, {}).setdefault(engine, []).append(value)
+
+    def median(self, workload: str, engine: str) -> float | None:
+        values = self.times.get(workload, {}).get(engine)
+        return statistics.median(values) if values else None
+
+
+def run_demo(workers: Sequence[Worker], repeats: int, results: Results) -> None:
+    """micrograd's demo step on every engine, from the same initial weights."""
+    micrograd = next((w for w in workers if w.key == "micrograd"), None)
     if micrograd is not None:
-        models[micrograd.name] = micrograd.build_demo([])
-        weights = micrograd.demo_weights(models[micrograd.name])
+        weights = micrograd.ask(op="demo_build", weights=[])["weights"]
     else:
         weights = micrograd_style_weights()
-    demo_engines = list(engines)
-    if any(isinstance(e, MicrogradX) for e in engines):
-        demo_engines.append(MicrogradXPlainSum())
-    for engine in demo_engines:
-        if engine.name not in models:
-            models[engine.name] = engine.build_demo(weights)
+    for worker in workers:
+        if worker is not micrograd:
+            worker.ask(op="demo_build", weights=weights)
     losses: dict[str, list[float]] = {}
     for step in range(repeats + 1):  # step 0 is an untimed warm-up, run by every engine
-        for engine in demo_engines:
-            seconds, loss = timed(
-                lambda engine=engine, step=step: engine.demo_step(
-                    models[engine.name], points, labels, step
-                )
-            )
-            losses.setdefault(engine.name, []).append(loss)
+        for worker in workers:
+            reply = worker.ask(op="demo_step", step=step)
+            losses.setdefault(worker.name, []).append(reply["loss"])
             if step:
-                results.add("demo step", engine.name, seconds)
+                results.add("demo step", worker.name, reply["seconds"])
         _progress(f"demo step {step}/{repeats}")
     reference = losses.get("micrograd")
-    for engine in demo_engines:
-        if engine.name == "micrograd" or reference is None:
+    for worker in workers:
+        if worker is micrograd or reference is None:
             continue
-        gap = max(abs(a - b) for a, b in zip(losses[engine.name], reference))
+        gap = max(abs(a - b) for a, b in zip(losses[worker.name], reference))
         verdict = "same loss to 1e-9" if gap <= 1e-9 else "LOSSES DIFFER"
-        results.notes[f"demo loss {engine.name}"] = (
+        results.notes[f"demo loss, {worker.name}"] = (
             f"{verdict}: largest gap to micrograd over {len(reference)} steps {gap:.1e}"
         )
     first = next(iter(losses.values()))
     results.notes["demo losses"] = f"step 0: {first[0]:.6f}, step {repeats}: {first[-1]:.6f}"
-    _demo_graph_sizes(demo_engines, models, points, labels, results)
+    for worker in workers:
+        nodes = worker.ask(op="demo_nodes")["nodes"]
+        if nodes:
+            results.notes[f"demo graph, {worker.name}"] = f"{nodes:,} nodes per step"
 
-    # deep chain and sum of products: forward + backward ---------------
-    workloads: list[tuple[str, int, int, Callable[[Engine], Any]]] = []
-    for links in chain_sizes:
-        for activation in ("tanh", "relu"):
-            workloads.append(
-                (
-                    f"chain {activation} {links:.0e} links: forward + backward",
-                    links,
-                    LINK_NODES * links + 1,
-                    lambda e, n=links, a=activation: build_and_backward(e, lambda: chain(e, n, a)),
+
+def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Results) -> None:
+    """Chains and sums of products: forward + backward, then backward alone."""
+    # 2e4 links and 2.5e4 terms make graphs of 1e5 nodes, the size the targets name.
+    chain_sizes = [10**3, 2 * 10**4] if quick else [10**3, 10**4, 2 * 10**4, 10**5, 10**6]
+    sum_sizes = [25 * 10**2, 25 * 10**3] if quick else [25 * 10**2, 25 * 10**3, 10**5, 25 * 10**4]
+    graphs = [
+        ("chain", links, activation) for links in chain_sizes for activation in ("tanh", "relu")
+    ]
+    graphs += [("sum", terms, "") for terms in sum_sizes]
+    for kind, size, activation in graphs:
+        title = f"{_graph_name(kind, size, activation)}: forward + backward"
+        for _ in range(repeats if size <= 10**5 else max(3, repeats // 2)):
+            for worker in workers:
+                if worker.can_run(kind, activation, size, quick):
+                    reply = worker.ask(
+                        op="graph",
+                        kind=kind,
+                        size=size,
+                        activation=activation,
+                        measure="forward + backward",
+                        gc=True,
+                    )
+                    results.add(title, worker.name, reply["seconds"] / _nodes(kind, size))
+        _progress(title)
+
+    microgradx = next((w for w in workers if w.key == "microgradx"), None)
+    hundred_thousand_nodes = [("chain", 2 * 10**4, "tanh"), ("sum", 25 * 10**3, "")]
+    if microgradx is not None:  # how much of it is the garbage collector's
+        for kind, size, activation in hundred_thousand_nodes:
+            title = f"{_graph_name(kind, size, activation)}: forward + backward, gc off"
+            for _ in range(repeats):
+                reply = microgradx.ask(
+                    op="graph",
+                    kind=kind,
+                    size=size,
+                    activation=activation,
+                    measure="forward + backward",
+                    gc=False,
                 )
-            )
-    for terms in sum_sizes:
-        workloads.append(
-            (
-                f"sum of products {terms:.0e} terms: forward + backward",
-                terms,
-                TERM_NODES * terms - 1,
-                lambda e, n=terms: build_and_backward(e, lambda: sum_of_products(e, n)),
-            )
-        )
-    for title, size, nodes, work in workloads:
-        runs = repeats if size <= 10**5 else max(3, repeats // 2)
-        for _ in range(runs):
-            for engine in engines:
-                if not _can_run(engine, title, size, quick):
-                    continue
-                seconds, graph = timed(lambda e=engine, w=work: w(e))
-                del graph
-                results.add(title, engine.name, seconds / nodes)
-        _progress(title)
+                results.add(title, microgradx.name, reply["seconds"] / _nodes(kind, size))
 
-    # backward alone, on a graph built beforehand ----------------------
-    size = 10**4 if quick else 10**5
-    for title, nodes, build in (
-        (
-            f"backward alone: chain tanh {size:.0e} links",
-            LINK_NODES * size + 1,
-            lambda e: chain(e, size, "tanh"),
-        ),
-        (
-            f"backward alone: chain relu {size:.0e} links",
-            LINK_NODES * size + 1,
-            lambda e: chain(e, size, "relu"),
-        ),
-        (
-            f"backward alone: sum of products {size:.0e} terms",
-            TERM_NODES * size - 1,
-            lambda e: sum_of_products(e, size),
-        ),
-    ):
-        for _ in range(repeats):
-            for engine in engines:
-                if not _can_run(engine, title, size, quick):
-                    continue
-                graph = build(engine)
-                seconds, _ = timed(lambda e=engine, root=graph[1]: e.backward(root))
-                del graph
-                results.add(title, engine.name, seconds / nodes)
-                if isinstance(engine, MicrogradX):
-                    graph = build(engine)
-                    seconds, _ = timed(lambda e=engine, root=graph[1]: e.topological_order(root))
-                    del graph
-                    results.add(f"{title}: topological_order only", engine.name, seconds / nodes)
-        _progress(title)
+    backward_graphs = [("chain", 2 * 10**4, "tanh"), ("chain", 2 * 10**4, "relu")]
+    backward_graphs.append(("sum", 25 * 10**3, ""))
+    for kind, size, activation in backward_graphs:
+        for measure in ("backward", "topological_order"):
+            title = f"{_graph_name(kind, size, activation)}: {measure} alone"
+            for _ in range(repeats):
+                for worker in workers:
+                    if measure == "topological_order" and worker.key != "microgradx":
+                        continue
+                    if worker.can_run(kind, activation, size, quick):
+                        reply = worker.ask(
+                            op="graph",
+                            kind=kind,
+                            size=size,
+                            activation=activation,
+                            measure=measure,
+                            gc=True,
+                        )
+                        results.add(title, worker.name, reply["seconds"] / _nodes(kind, size))
+            _progress(title)
 
 
-def _can_run(engine: Engine, title: str, size: int, quick: bool) -> bool:
-    if isinstance(engine, Micrograd) and "tanh" in title:
-        return False
-    if engine.slow and size > (10**4 if quick else 10**5):
-        return False
-    return not (isinstance(engine, Micrograd) and not engine.deep_graphs_ok and size > 100)
+def _nodes(kind: str, size: int) -> int:
+    return LINK_NODES * size + 1 if kind == "chain" else TERM_NODES * size - 1
 
 
-def _demo_graph_sizes(engines, models, points, labels, results: Results) -> None:
-    for engine in engines:
-        if isinstance(engine, MicrogradX):
-            loss = engine.demo_loss(models[engine.name], points, labels)
-        elif isinstance(engine, Micrograd):
-            Value = engine.Value
-            model = models[engine.name]
-            scores = [model(list(map(Value, row))) for row in points]
-            losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
-            data_loss = sum(losses) * (1.0 / len(losses))
-            loss = data_loss + ALPHA * sum(p * p for p in model.parameters())
-        else:
-            continue
-        results.notes[f"demo nodes {engine.name}"] = f"{engine.count_nodes(loss):,} nodes per step"
+def _graph_name(kind: str, size: int, activation: str) -> str:
+    """'chain tanh, 2e+04 links (1e+05 nodes)': a graph, in its own units and in nodes."""
+    if kind == "chain":
+        return f"chain {activation}, {size:.0e} links ({_nodes(kind, size):.0e} nodes)"
+    return f"sum of products, {size:.0e} terms ({_nodes(kind, size):.0e} nodes)"
 
 
 def _progress(message: str) -> None:
@@ -567,7 +664,7 @@ def _progress(message: str) -> None:
 # ----------------------------------------------------------------------
 
 
-def measure_memory(engine_name: str, terms: int) -> dict[str, float]:
+def measure_memory(engine_name: str, terms: int) -> dict[str, Any]:
     """Bytes per node of the sum-of-products graph, in this (fresh) process."""
     engine = load_engines([engine_name])[0][0]
     nodes = TERM_NODES * terms - 1
@@ -581,6 +678,7 @@ def measure_memory(engine_name: str, terms: int) -> dict[str, float]:
     tracemalloc.stop()
     rss_after = _rss_bytes()
     return {
+        "name": engine.name,
         "bytes_per_node": graph_bytes / nodes,
         "peak_bytes_per_node": peak_bytes / nodes,
         "peak_mb": peak_bytes / 1e6,
@@ -597,16 +695,16 @@ def _rss_bytes() -> int:
         return 0
 
 
-def run_memory(engines: Sequence[Engine], terms: int) -> dict[str, dict[str, float]]:
+def run_memory(engine_keys: Sequence[str], terms: int) -> dict[str, dict[str, float]]:
     memory = {}
-    for engine in engines:
-        key = {"microgradx": "microgradx", "micrograd": "micrograd"}.get(engine.name, "torch")
+    for key in engine_keys:
         command = [sys.executable, __file__, "--memory-probe", key, str(terms)]
         output = subprocess.run(command, capture_output=True, text=True, check=False)
         if output.returncode == 0:
-            memory[engine.name] = json.loads(output.stdout)
+            figures = json.loads(output.stdout)
+            memory[figures.pop("name")] = figures
         else:
-            _progress(f"memory probe for {engine.name} failed: {output.stderr.strip()[-300:]}")
+            _progress(f"memory probe for {key} failed: {output.stderr.strip()[-300:]}")
     return memory
 
 
@@ -619,8 +717,12 @@ def import_time_ms(repeats: int) -> tuple[float, float]:
     """(``-X importtime`` cumulative ms, wall-clock ms added) for ``import microgradx``.
 
     The wall-clock figure is the median start-up time of ``python -c "import
-    microgradx"`` minus that of ``python -c "pass"``, runs interleaved.
+    microgradx"`` minus that of ``python -c "pass"``, runs interleaved. Bytecode
+    caching is allowed (a warm-up run writes the .pyc files), as on a user's machine:
+    with PYTHONDONTWRITEBYTECODE set, every import would also compile the source.
     """
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", "import microgradx"], check=True, env=env)
     cumulative, with_import, without = [], [], []
     for _ in range(repeats):
         output = subprocess.run(
@@ -628,6 +730,7 @@ def import_time_ms(repeats: int) -> tuple[float, float]:
             capture_output=True,
             text=True,
             check=True,
+            env=env,
         )
         for line in output.stderr.splitlines():
             parts = [part.strip() for part in line.split("|")]
@@ -635,7 +738,7 @@ def import_time_ms(repeats: int) -> tuple[float, float]:
                 cumulative.append(int(parts[1]) / 1000)
         for code, bucket in (("import microgradx", with_import), ("pass", without)):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
             bucket.append((time.perf_counter() - start) * 1000)
     added = statistics.median(with_import) - statistics.median(without)
     return statistics.median(cumulative), added
@@ -653,12 +756,11 @@ def format_seconds(seconds: float, per_node: bool) -> str:
 
 
 def print_report(
-    engines: Sequence[Engine],
+    names: Sequence[str],
     results: Results,
     memory: dict[str, dict[str, float]],
     import_ms: tuple[float, float] | None,
 ) -> None:
-    names = [engine.name for engine in engines]
     demo_names = list(results.times.get("demo step", {}))
     print("\n| workload | engine | median | min - max | x faster than micrograd |")
     print("| --- | --- | ---: | ---: | ---: |")
@@ -681,7 +783,8 @@ def print_report(
             )
     if memory:
         print(
-            "\n| memory, sum of products graph | engine | bytes per node | peak bytes per node "
+            f"\n| memory, {_graph_name('sum', MEMORY_TERMS, '')}"
+            " | engine | bytes per node | peak bytes per node "
             "(forward + backward) | peak (tracemalloc) | resident memory growth |"
         )
         print("| --- | --- | ---: | ---: | ---: | ---: |")
@@ -691,6 +794,10 @@ def print_report(
                 f"{figures['peak_bytes_per_node']:,.0f} | {figures['peak_mb']:,.1f} MB | "
                 f"{figures['rss_growth_mb']:,.1f} MB |"
             )
+        print(
+            "\ntracemalloc sees Python's allocations only: torch keeps its tensors in C++ "
+            "memory, so for torch compare the resident memory growth."
+        )
     if import_ms is not None:
         cumulative, added = import_ms
         print(
@@ -715,7 +822,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--memory-probe", nargs=2, metavar=("ENGINE", "TERMS"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--worker", metavar="ENGINE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        serve(args.worker)
+        return
     if args.memory_probe:
         engine_name, terms = args.memory_probe
         print(json.dumps(measure_memory(engine_name, int(terms))))
@@ -723,17 +834,33 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.repeats is None:
         args.repeats = 3 if args.quick else 7
 
-    engines, missing = load_engines([name.strip() for name in args.engines.split(",")])
-    print(describe_machine(engines))
+    keys = [name.strip() for name in args.engines.split(",")]
+    if "microgradx" in keys:
+        keys.insert(keys.index("microgradx") + 1, "microgradx-plain-sum")
+    workers, missing = [], []
+    for key in keys:
+        worker = Worker(key)
+        if worker.missing:
+            missing.append(worker.missing)
+            worker.close()
+        else:
+            workers.append(worker)
+    print(describe_machine([w for w in workers if w.key != "microgradx-plain-sum"]))
     for note in missing:
         print(f"note: {note}")
-    if not any(isinstance(engine, Micrograd) for engine in engines):
+    if not any(worker.key == "micrograd" for worker in workers):
         print("note: without micrograd there is no ratio column and no loss check.")
-    run_timings_results = Results()
-    run_timings(engines, args, run_timings_results)
-    memory = run_memory(engines, 10**5)
+    results = Results()
+    try:
+        run_demo(workers, args.repeats, results)
+        graph_workers = [w for w in workers if w.key != "microgradx-plain-sum"]
+        run_graphs(graph_workers, args.repeats, args.quick, results)
+    finally:
+        for worker in workers:
+            worker.close()
+    memory = run_memory([w.key for w in graph_workers], MEMORY_TERMS)
     import_ms = import_time_ms(5 if args.quick else 11)
-    print_report(engines, run_timings_results, memory, import_ms)
+    print_report([w.name for w in graph_workers], results, memory, import_ms)
 
 
 if __name__ == "__main__":
