@@ -651,8 +651,8 @@ def _nodes(kind: str, size: int) -> int:
 def _graph_name(kind: str, size: int, activation: str) -> str:
     """'chain tanh, 2e+04 links (1e+05 nodes)': a graph, in its own units and in nodes."""
     if kind == "chain":
-        return f"chain {activation}, {size:.0e} links ({_nodes(kind, size):.0e} nodes)"
-    return f"sum of products, {size:.0e} terms ({_nodes(kind, size):.0e} nodes)"
+        return f"chain {activation}, {size:.2g} links ({_nodes(kind, size):.2g} nodes)"
+    return f"sum of products, {size:.2g} terms ({_nodes(kind, size):.2g} nodes)"
 
 
 def _progress(message: str) -> None:
