@@ -52,7 +52,7 @@ try:
 except ImportError as error:
     raise ImportError(
         "microgradx.testing needs Hypothesis, which is not installed. Install it with "
-        "pip install hypothesis (or pip install \"microgradx[test]\")."
+        'pip install hypothesis (or pip install "microgradx[test]").'
     ) from error
 
 from microgradx.engine import Value, dot, no_grad, sum_values

@@ -114,6 +114,14 @@ class Page:
     def click(self, control: str) -> None:
         self.find(f".mgx-{control}").click()
 
+    def slide_to(self, index: int) -> None:
+        """Move the slider to step ``index``, as dragging it does."""
+        self.driver.execute_script(
+            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('input'));",
+            self.find(".mgx-slider"),
+            index,
+        )
+
     def press(self, *keys) -> None:
         """Key presses with nothing focused, as after opening the page."""
         from selenium.webdriver.common.action_chains import ActionChains
@@ -326,11 +334,7 @@ def test_a_network_and_its_loss_step_correctly(driver, tmp_path):
     loss.backward()
 
     for index in (0, 7, len(player.steps) // 2, len(player.steps) - 2):
-        page.driver.execute_script(
-            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('input'));",
-            page.find(".mgx-slider"),
-            index,
-        )
+        page.slide_to(index)
         assert_page_shows(page, player, index)
     page.click("last")
     done = page.panel()["lines"]
@@ -367,11 +371,7 @@ def test_the_house_price_demo_page_steps_correctly(driver, tmp_path, monkeypatch
     page.press("\ue014", "\ue014")  # the right arrow key, twice
     assert_page_shows(page, player, 3)
     for index in (len(player.steps) // 2, len(player.steps) - 2):
-        page.driver.execute_script(
-            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('input'));",
-            page.find(".mgx-slider"),
-            index,
-        )
+        page.slide_to(index)
         assert_page_shows(page, player, index)
     page.click("last")
     done = page.panel()["lines"]
