@@ -43,6 +43,11 @@ class Value:
     ``data`` is the number computed by the forward pass. ``grad`` is its blame:
     d(output)/d(this value), filled in by ``output.backward()``; it is ``0.0``
     until then. ``label`` is an optional name, shown in drawings and errors.
+
+    ``Value(2.0, label="x")`` makes a leaf: an input or a knob. The built-in ops
+    make their nodes with ``_result()``. To write an op of your own, pass its
+    children, its local derivatives and a name:
+    ``Value(x.data ** 3, "", (x,), (3 * x.data ** 2,), "cube")``.
     """
 
     __slots__ = ("children", "data", "grad", "label", "local_grads", "op")
@@ -353,9 +358,9 @@ def _result(
 ) -> Value:
     """The node an op makes: its number, its inputs and its local derivatives.
 
-    Ops build their result here instead of calling ``Value(...)``: an op's number
-    is a float already, so only finiteness is left to check, and skipping
-    ``__init__`` makes every op about 10-20% faster.
+    It sets the same fields as ``Value.__init__``, which checks what a user
+    passes in. An op's number is a float already, so only finiteness is left to
+    check here, and skipping ``__init__`` makes every op about 10-20% faster.
     """
     if not isfinite(data):
         raise _not_finite_error(data, op, children)
