@@ -603,7 +603,7 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
                         measure="forward + backward",
                         gc=True,
                     )
-                    results.add(title, worker.name, reply["seconds"] / _nodes(kind, size))
+                    results.add(title, worker.name, reply["seconds"] / graph_nodes(kind, size))
         _progress(title)
 
     microgradx = next((w for w in workers if w.key == "microgradx"), None)
@@ -620,7 +620,7 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
                     measure="forward + backward",
                     gc=False,
                 )
-                results.add(title, microgradx.name, reply["seconds"] / _nodes(kind, size))
+                results.add(title, microgradx.name, reply["seconds"] / graph_nodes(kind, size))
 
     backward_graphs = [("chain", 2 * 10**4, "tanh"), ("chain", 2 * 10**4, "relu")]
     backward_graphs.append(("sum", 25 * 10**3, ""))
@@ -640,19 +640,20 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
                             measure=measure,
                             gc=True,
                         )
-                        results.add(title, worker.name, reply["seconds"] / _nodes(kind, size))
+                        results.add(title, worker.name, reply["seconds"] / graph_nodes(kind, size))
             _progress(title)
 
 
-def _nodes(kind: str, size: int) -> int:
+def graph_nodes(kind: str, size: int) -> int:
+    """How many nodes a chain of ``size`` links or a sum of ``size`` products has."""
     return LINK_NODES * size + 1 if kind == "chain" else TERM_NODES * size - 1
 
 
 def _graph_name(kind: str, size: int, activation: str) -> str:
     """'chain tanh, 2e+04 links (1e+05 nodes)': a graph, in its own units and in nodes."""
     if kind == "chain":
-        return f"chain {activation}, {size:.2g} links ({_nodes(kind, size):.2g} nodes)"
-    return f"sum of products, {size:.2g} terms ({_nodes(kind, size):.2g} nodes)"
+        return f"chain {activation}, {size:.2g} links ({graph_nodes(kind, size):.2g} nodes)"
+    return f"sum of products, {size:.2g} terms ({graph_nodes(kind, size):.2g} nodes)"
 
 
 def _progress(message: str) -> None:
