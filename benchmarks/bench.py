@@ -801,10 +801,13 @@ def print_report(
         )
     if import_ms is not None:
         cumulative, added = import_ms
-        print(
-            f"\nimport microgradx: {cumulative:.1f} ms by -X importtime (cumulative), "
+        wall_clock = (
             f"{added:.1f} ms added to interpreter start-up (median wall clock)"
+            if added > 0
+            else "too little to tell apart from the noise in the start-up time (wall clock)"
         )
+        importtime = f"{cumulative:.1f} ms by -X importtime (cumulative)"
+        print(f"\nimport microgradx: {importtime}, {wall_clock}")
     if results.notes:
         print()
         for key, note in results.notes.items():
