@@ -1,7 +1,8 @@
-"""The demos' progress display: a tqdm bar if tqdm is installed, else plain lines.
+"""The demos' progress display: a tqdm bar in a terminal, else plain lines.
 
-Without tqdm (``pip install "microgradx[demos]"``) it prints a line every tenth of
-the way; with ``quiet`` it shows nothing.
+Without tqdm (``pip install "microgradx[demos]"``), or when the output goes to a file
+or a pipe (where a bar's redrawing would leave a tangle of half lines), it prints a
+line every tenth of the way; with ``quiet`` it shows nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ class Progress:
 
     def __init__(self, steps: int, quiet: bool = False, description: str = "training") -> None:
         self.steps, self.quiet, self.description, self.bar = steps, quiet, description, None
-        if not quiet:
+        if not quiet and sys.stdout.isatty():
             try:
                 from tqdm import tqdm
             except ImportError:
