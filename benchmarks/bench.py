@@ -148,6 +148,8 @@ class Engine:
 
     name = ""
     version = ""
+    Value: Any = None
+    """The engine's scalar class, for engines written in micrograd's style."""
     slow = False
     """A slow engine runs graphs up to 1e5 links or terms (2.5e4 with --quick), not 1e6."""
 
@@ -169,8 +171,25 @@ class Engine:
     def build_demo(self, weights: list[list[list[float]]]) -> Any:
         raise NotImplementedError
 
+    def demo_loss(self, model: Any, points, labels) -> Any:
+        """micrograd's demo loss, as its demo writes it: max-margin + L2, plain sum()."""
+        Value = self.Value
+        inputs = [list(map(Value, row)) for row in points]
+        scores = list(map(model, inputs))
+        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
+        return data_loss + reg_loss
+
     def demo_step(self, model: Any, points, labels, step: int) -> float:
-        raise NotImplementedError
+        """One step of micrograd's demo: the loss, backward, then SGD with a decaying rate."""
+        loss = self.demo_loss(model, points, labels)
+        model.zero_grad()
+        loss.backward()
+        learning_rate = 1.0 - 0.9 * step / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return loss.data
 
 
 class MicrogradX(Engine):
@@ -214,29 +233,12 @@ class MicrogradX(Engine):
         reg_loss = ALPHA * self.sum_values([p * p for p in model.parameters()])
         return data_loss + reg_loss
 
-    def demo_step(self, model, points, labels, step):
-        loss = self.demo_loss(model, points, labels)
-        model.zero_grad()
-        loss.backward()
-        learning_rate = 1.0 - 0.9 * step / 100
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        return loss.data
-
 
 class MicrogradXPlainSum(MicrogradX):
     """microgradx running micrograd's demo code unchanged: plain sum() of binary +."""
 
     name = "microgradx, plain sum()"
-
-    def demo_loss(self, model, points, labels):
-        Value = self.Value
-        inputs = [list(map(Value, row)) for row in points]
-        scores = list(map(model, inputs))
-        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum(p * p for p in model.parameters())
-        return data_loss + reg_loss
+    demo_loss = Engine.demo_loss
 
 
 class Micrograd(Engine):
@@ -283,21 +285,6 @@ class Micrograd(Engine):
             [[float(w.data) for w in neuron.w] + [float(neuron.b.data)] for neuron in layer.neurons]
             for layer in model.layers
         ]
-
-    def demo_step(self, model, points, labels, step):
-        Value = self.Value
-        inputs = [list(map(Value, row)) for row in points]
-        scores = list(map(model, inputs))
-        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum(p * p for p in model.parameters())
-        loss = data_loss + reg_loss
-        model.zero_grad()
-        loss.backward()
-        learning_rate = 1.0 - 0.9 * step / 100
-        for p in model.parameters():
-            p.data -= learning_rate * p.grad
-        return loss.data
 
 
 class Torch(Engine):
@@ -475,15 +462,9 @@ def _time_graph(engine: Engine, request: dict[str, Any]) -> float:
 
 
 def _demo_nodes(engine: Engine, model, points, labels) -> int | None:
-    if isinstance(engine, MicrogradX):
-        return engine.count_nodes(engine.demo_loss(model, points, labels))
-    if isinstance(engine, Micrograd):
-        Value = engine.Value
-        scores = [model(list(map(Value, row))) for row in points]
-        losses = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        return engine.count_nodes(data_loss + ALPHA * sum(p * p for p in model.parameters()))
-    return None
+    if isinstance(engine, Torch):
+        return None
+    return engine.count_nodes(engine.demo_loss(model, points, labels))
 
 
 class Worker:
