@@ -576,15 +576,8 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
         for _ in range(repeats if size <= 10**5 else max(3, repeats // 2)):
             for worker in workers:
                 if worker.can_run(kind, activation, size, quick):
-                    reply = worker.ask(
-                        op="graph",
-                        kind=kind,
-                        size=size,
-                        activation=activation,
-                        measure="forward + backward",
-                        gc=True,
-                    )
-                    results.add(title, worker.name, reply["seconds"] / graph_nodes(kind, size))
+                    graph = (kind, size, activation)
+                    measure_graph(worker, graph, "forward + backward", True, title, results)
         _progress(title)
 
     microgradx = next((w for w in workers if w.key == "microgradx"), None)
@@ -593,15 +586,8 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
         for kind, size, activation in hundred_thousand_nodes:
             title = f"{_graph_name(kind, size, activation)}: forward + backward, gc off"
             for _ in range(repeats):
-                reply = microgradx.ask(
-                    op="graph",
-                    kind=kind,
-                    size=size,
-                    activation=activation,
-                    measure="forward + backward",
-                    gc=False,
-                )
-                results.add(title, microgradx.name, reply["seconds"] / graph_nodes(kind, size))
+                graph = (kind, size, activation)
+                measure_graph(microgradx, graph, "forward + backward", False, title, results)
 
     backward_graphs = [("chain", 2 * 10**4, "tanh"), ("chain", 2 * 10**4, "relu")]
     backward_graphs.append(("sum", 25 * 10**3, ""))
@@ -613,16 +599,25 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
                     if measure == "topological_order" and worker.key != "microgradx":
                         continue
                     if worker.can_run(kind, activation, size, quick):
-                        reply = worker.ask(
-                            op="graph",
-                            kind=kind,
-                            size=size,
-                            activation=activation,
-                            measure=measure,
-                            gc=True,
-                        )
-                        results.add(title, worker.name, reply["seconds"] / graph_nodes(kind, size))
+                        graph = (kind, size, activation)
+                        measure_graph(worker, graph, measure, True, title, results)
             _progress(title)
+
+
+def measure_graph(
+    worker: Worker,
+    graph: tuple[str, int, str],
+    measure: str,
+    collect: bool,
+    title: str,
+    results: Results,
+) -> None:
+    """One timing of ``measure`` on ``graph`` (kind, size, activation), per node, in results."""
+    kind, size, activation = graph
+    reply = worker.ask(
+        op="graph", kind=kind, size=size, activation=activation, measure=measure, gc=collect
+    )
+    results.add(title, worker.name, reply["seconds"] / graph_nodes(kind, size))
 
 
 def graph_nodes(kind: str, size: int) -> int:
