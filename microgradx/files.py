@@ -1,0 +1,86 @@
+"""Writing files so that nothing the user had is lost: all of the new file, or the old one.
+
+Writing straight into ``model.json`` first empties it; a full disk, a file-size limit
+or a process killed half-way then leaves a broken file where a good one was.
+``write_atomically`` writes a temporary file in the same folder, flushes it to the
+disk (``fsync``), and only then puts it in the target's place with ``os.replace``,
+which the operating system does in one step. Whatever goes wrong before that step,
+the old file is untouched and the temporary file is removed.
+
+Every file microgradx writes (saved models, drawings, pages, the command line's
+output) goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO, Union
+
+    PathLike = Union[str, "os.PathLike[str]"]
+
+
+def write_atomically(path: PathLike, contents: bytes | str | Callable[[BinaryIO], object]) -> Path:
+    """Replace the file ``path`` with ``contents`` in one step; return the path.
+
+    ``contents`` is bytes, text (written as UTF-8), or a function that writes
+    into the binary file it is given (e.g. ``lambda f: figure.savefig(f, format="png")``).
+    A new file gets the permissions a plain ``open(path, "w")`` would give it;
+    an existing file keeps its own. On any error, including Ctrl-C, the old file
+    (if any) is unchanged, no temporary file is left, and the error is raised.
+    """
+    target = Path(path)
+    folder = target.parent
+    descriptor, temporary = _new_temporary_file(target)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            if isinstance(contents, str):
+                file.write(contents.encode("utf-8"))
+            elif isinstance(contents, (bytes, bytearray, memoryview)):
+                file.write(contents)
+            else:
+                contents(file)
+            file.flush()
+            os.fsync(file.fileno())
+        if target.exists():
+            os.chmod(temporary, target.stat().st_mode & 0o7777)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(folder)
+    return target
+
+
+def _new_temporary_file(target: Path) -> tuple[int, Path]:
+    """A new, empty file beside ``target``, opened for writing: (descriptor, path).
+
+    It is created with the mode ``open()`` uses (0o666 less the umask), which
+    ``tempfile.mkstemp`` would not do (it makes files only their owner can read).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable, where the system allows opening a folder."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; its rename is durable enough
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
