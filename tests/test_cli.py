@@ -228,7 +228,7 @@ ERRORS = [  # (arguments after "graph", exit code, words in the message)
     (["x ** 0.5", "x=-1", "--dot"], 1, "math error in x ** 0.5: "),
     (["x*x", "x=3", "--dot", "--max-nodes", "2"], 1, "--max-nodes N"),
     (["x*w", "x=3", "w=1", "--parameters", "w,v"], 2, "--parameters names 'v'"),
-    (["y / x", "y=1", "x=1e-200", "--dot"], 1, "math error in the backward pass: "),
+    (["y / x", "y=1", "x=1e-200", "--dot"], 1, "math error in y / x: "),
 ]
 
 

@@ -100,8 +100,14 @@ def test_repr_is_short_and_readable() -> None:
     assert repr(Value(3)) == "Value(data=3.0, grad=0.0)"
 
 
-def test_float_of_a_value_is_its_number() -> None:
-    assert float(Value(2.5)) == 2.5
+def test_a_value_never_turns_into_a_plain_float_silently() -> None:
+    """math.exp(v) would drop the graph (blame 0): it is an error that says to use v.exp()."""
+    v = Value(2.5, label="v")
+    with pytest.raises(TypeError, match=r"value\.exp\(\).*value\.data"):
+        math.exp(v)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="value.data"):
+        float(v)
+    assert f"{v:.2f}" == "2.50"  # formatting a number for print is fine
 
 
 # ----------------------------------------------------------------------
@@ -382,9 +388,9 @@ def test_n_ary_ops_check_their_sizes() -> None:
 
 
 def test_overflowing_blame_in_backward_is_an_error_not_a_silent_inf() -> None:
-    a, b = Value(1e200), Value(1e-200)
+    a, b = Value(1e200, label="a"), Value(1e-200, label="b")
     out = (a * b) * 1e200
-    with pytest.raises(OverflowError, match="gradient"):
+    with pytest.raises(OverflowError, match="gave b a blame of inf"):
         out.backward()
 
 
@@ -414,8 +420,11 @@ def test_exp_works_right_up_to_the_largest_float() -> None:
     assert Value(-1000.0).exp().data == 0.0
 
 
-def test_division_by_a_tiny_number_is_exact_when_the_result_fits() -> None:
-    assert (Value(1e-300) / Value(5e-324)).data == 1e-300 / 5e-324
+def test_division_whose_slope_overflows_is_an_error_naming_the_op() -> None:
+    """1e-300 / 5e-324 fits in a float, but its local derivative 1 / 5e-324 does not."""
+    with pytest.raises(OverflowError, match=r"x / d with d = 4\.94066e-324 has a slope too large"):
+        Value(1e-300, label="x") / Value(5e-324, label="d")
+    assert (Value(1e-300) / Value(1e-10)).data == 1e-300 / 1e-10
 
 
 # ----------------------------------------------------------------------
