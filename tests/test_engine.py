@@ -105,7 +105,7 @@ def test_a_value_never_turns_into_a_plain_float_silently() -> None:
     v = Value(2.5, label="v")
     with pytest.raises(TypeError, match=r"value\.exp\(\).*value\.data"):
         math.exp(v)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="value.data"):
+    with pytest.raises(TypeError, match=r"value\.data"):
         float(v)
     assert f"{v:.2f}" == "2.50"  # formatting a number for print is fine
 
