@@ -59,7 +59,7 @@ import graphviz
 
 from microgradx.engine import Value, topological_order
 from microgradx.files import write_atomically
-from microgradx.messages import quoted
+from microgradx.messages import PATH_LIMIT, quoted
 from microgradx.render import (
     Renderer,
     RendererNotFoundError,
@@ -208,8 +208,8 @@ class BlameGraph(graphviz.Digraph):
         file_format = SAVE_FORMATS.get(path.suffix.lower())
         if file_format is None:
             raise UnsupportedFormatError(
-                f"Cannot save a blame graph as {quoted(str(path))}: the file name must end in "
-                f"{', '.join(SAVE_FORMATS)} (.pdf needs the system Graphviz)."
+                f"Cannot save a blame graph as {quoted(str(path), PATH_LIMIT)}: the file name "
+                f"must end in {', '.join(SAVE_FORMATS)} (.pdf needs the system Graphviz)."
             )
         write_atomically(path, render_dot(self.source, file_format, renderer, timeout=timeout))
         return path
@@ -289,8 +289,8 @@ class BlameGraph(graphviz.Digraph):
             picture_format = format or picture.suffix[1:].lower()
             if not picture_format:
                 raise ValueError(
-                    f"Cannot tell the format of outfile {quoted(str(picture))} from its suffix: "
-                    "pass format='svg' (or 'png', ...) or name it e.g. graph.svg."
+                    f"Cannot tell the format of outfile {quoted(str(picture), PATH_LIMIT)} from "
+                    "its suffix: pass format='svg' (or 'png', ...) or name it e.g. graph.svg."
                 )
             name = (
                 os.fspath(filename)
@@ -304,7 +304,9 @@ class BlameGraph(graphviz.Digraph):
             picture_format = format or self.format
             picture = Path(f"{os.fspath(source)}.{picture_format}")
         if raise_if_result_exists and picture.exists():
-            raise graphviz.FileExistsError(f"output file exists: {quoted(str(picture))}")
+            raise graphviz.FileExistsError(
+                f"output file exists: {quoted(str(picture), PATH_LIMIT)}"
+            )
         if not overwrite_source and picture.resolve() == source.resolve():
             raise ValueError(
                 f"outfile {quoted(picture.name)} must be different from the DOT file "

@@ -48,7 +48,7 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 
 from microgradx.engine import Value, _dot_of_values
-from microgradx.messages import quoted, shortened
+from microgradx.messages import PATH_LIMIT, quoted, shortened
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ class Module:
                 shortened(saved_from) if isinstance(saved_from, str) else quoted(saved_from)
             )
             raise StateDictError(
-                f"cannot load {shortened(str(path))} (saved from {saved_from}) "
+                f"cannot load {shortened(str(path), PATH_LIMIT)} (saved from {saved_from}) "
                 f"into {_one_line(repr(self))}: {error}"
             ) from None
         return self
@@ -568,7 +568,7 @@ def _read_model_file(path: Path) -> dict[str, Any]:
     """The parsed contents of a file written by ``Module.save``, or a StateDictError."""
     import json
 
-    where = shortened(str(path))
+    where = shortened(str(path), PATH_LIMIT)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

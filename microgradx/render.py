@@ -24,9 +24,9 @@ program may hang, flood its output or print garbage, so every run is bounded:
 
 * a **time limit**: ``timeout`` seconds (the argument), else the environment
   variable ``MICROGRADX_RENDER_TIMEOUT``, else ``DEFAULT_TIMEOUT`` (60 s). Past it
-  the program and everything it started are killed and ``RenderError`` says what
-  timed out and how to allow more time. The ``-T?`` question that finds out which
-  formats a program writes has the same limit.
+  the program and everything it started are killed and ``RenderTimeoutError`` (a
+  ``RenderError``) says what timed out and how to allow more time. The ``-T?``
+  question that finds out which formats a program writes has the same limit.
 * an **output limit**: the picture is read piece by piece, and more than
   ``max_output_bytes`` (``MAX_OUTPUT_BYTES``, 200 MB) of it, or of messages on
   stderr, stops the program with a ``RenderError``. Of the messages, the first
@@ -101,6 +101,10 @@ class RendererNotFoundError(RuntimeError):
 
 class RenderError(RuntimeError):
     """The Graphviz program failed, hung, flooded its output or wrote no picture."""
+
+
+class RenderTimeoutError(RenderError):
+    """The Graphviz program did not finish within the time limit, and was stopped."""
 
 
 class UnsupportedFormatError(ValueError):
@@ -454,7 +458,7 @@ def _run(
             if stdin
             else "A Graphviz renderer answers this at once. To allow more time anyway"
         )
-        raise RenderError(
+        raise RenderTimeoutError(
             f"{where} did not finish {doing} within {timeout:g} seconds and was stopped. "
             f"{advice}: pass timeout= (seconds) or set the environment variable {more}. "
             + _what_to_try(renderer)
