@@ -932,6 +932,29 @@ def test_the_neuron_demo_prints_the_blame_and_writes_the_graph() -> None:
     assert len(groups(ElementTree.parse(written).getroot(), "node")) == 15
 
 
+def test_the_neuron_demo_without_a_renderer_says_what_would_fix_it(no_renderer, capsys) -> None:
+    demo = runpy.run_path(str(REPOSITORY / "demos" / "neuron_graph.py"))
+    with pytest.raises(SystemExit) as caught:
+        demo["main"]()
+    message = str(caught.value.code)
+    assert message.startswith("The blame graph cannot be drawn here.")
+    assert "pip install graphviz-pure" in message
+    assert "o = tanh(n) = 0.7071" in capsys.readouterr().out  # the numbers came first
+
+
+@needs_posix
+def test_the_neuron_demo_with_a_broken_renderer_exits_without_a_traceback(tmp_path) -> None:
+    demo = REPOSITORY / "demos" / "neuron_graph.py"
+    environment = {**os.environ, RENDERER_ENV_VAR: str(fake_renderer(tmp_path, "garbage"))}
+    result = subprocess.run(
+        [sys.executable, str(demo)], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("The blame graph cannot be drawn here.")
+    assert "is not an SVG file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) -> None:
     if not any(renderer.name == "graphviz-pure" for renderer in RENDERERS):
         pytest.skip("docs/make_images.py draws with graphviz-pure, which is not installed")
