@@ -7,7 +7,13 @@ disk (``fsync``), and only then puts it in the target's place with ``os.replace`
 which the operating system does in one step. Whatever goes wrong before that step,
 the old file is untouched and the temporary file is removed.
 
-A few details keep that promise in corner cases:
+A process killed outright (SIGKILL, a power cut) cannot remove its temporary file,
+so on Linux the file is made without a name (``O_TMPFILE``) and gets one only once
+all of it is on the disk, a moment before ``os.replace``: a kill while writing
+leaves nothing behind. Elsewhere (or where the file system cannot do that) the
+temporary file is ``.<name>.<8 hex digits>.tmp`` from the start.
+
+A few details keep the promise in corner cases:
 
 * the target may be a symbolic link: the file it points to is replaced and the
   link stays a link (replacing the link itself would leave its target stale);
@@ -53,7 +59,10 @@ def write_atomically(path: PathLike, contents: bytes | str | Callable[[BinaryIO]
         )
     given = Path(path)
     target = _real_target(given)
-    descriptor, temporary = _new_temporary_file(target, given)
+    descriptor = _nameless_file(target.parent)
+    temporary = None
+    if descriptor is None:
+        descriptor, temporary = _new_temporary_file(target, given)
     try:
         with os.fdopen(descriptor, "wb") as file:
             if isinstance(contents, str):
@@ -63,18 +72,91 @@ def write_atomically(path: PathLike, contents: bytes | str | Callable[[BinaryIO]
             else:
                 contents(file)
             file.flush()
+            if target.exists():
+                _set_mode(file.fileno(), temporary, target.stat().st_mode & 0o7777)
             os.fsync(file.fileno())
-        if target.exists():
-            os.chmod(temporary, target.stat().st_mode & 0o7777)
+            if temporary is None:
+                temporary = _give_a_name(file.fileno(), target, given)
         try:
             os.replace(temporary, target)
         except OSError as error:
             raise _about(error, given) from None
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise
     _sync_folder(target.parent)
     return given
+
+
+def _nameless_file(folder: Path) -> int | None:
+    """A new file in ``folder`` without a name, open for reading and writing (Linux's
+    ``O_TMPFILE``), or None where that cannot be done here."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir(_PROCESS_FILES):
+        return None
+    try:
+        return os.open(folder, flag | os.O_RDWR, 0o666)
+    except OSError:  # not supported by this file system, or the folder is not there
+        return None
+
+
+_PROCESS_FILES = "/proc/self/fd"
+"""Where Linux shows this process's open files, one link per file descriptor."""
+
+
+def _give_a_name(descriptor: int, target: Path, given: Path) -> Path:
+    """Link the nameless file ``descriptor`` into the folder as a temporary file; its path.
+
+    Where linking is refused, the contents are copied into a named temporary file.
+    """
+    stem = _fitting(target.name, _NAME_BYTES - len(".") - len(".12345678.tmp"))
+    try:
+        folder_of_files = os.open(_PROCESS_FILES, os.O_RDONLY)
+    except OSError:
+        return _copy_to_named_file(descriptor, target, given)
+    try:
+        while True:
+            temporary = target.with_name(f".{stem}.{secrets.token_hex(4)}.tmp")
+            try:
+                os.link(str(descriptor), temporary, src_dir_fd=folder_of_files)
+                return temporary
+            except FileExistsError:
+                continue
+            except OSError:
+                return _copy_to_named_file(descriptor, target, given)
+    finally:
+        os.close(folder_of_files)
+
+
+def _copy_to_named_file(descriptor: int, target: Path, given: Path) -> Path:
+    """The contents of ``descriptor`` copied into a new named temporary file beside
+    ``target``, flushed to the disk; its path."""
+    copy, temporary = _new_temporary_file(target, given)
+    try:
+        with os.fdopen(copy, "wb") as file:
+            offset = 0
+            while True:
+                piece = os.pread(descriptor, 1 << 20, offset)
+                if not piece:
+                    break
+                file.write(piece)
+                offset += len(piece)
+            file.flush()
+            os.fchmod(file.fileno(), os.fstat(descriptor).st_mode & 0o7777)
+            os.fsync(file.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _set_mode(descriptor: int, temporary: Path | None, mode: int) -> None:
+    """Give the new file the old one's permissions."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(descriptor, mode)
+    elif temporary is not None:
+        os.chmod(temporary, mode)
 
 
 def _real_target(path: Path) -> Path:

@@ -114,3 +114,37 @@ def test_contents_of_the_wrong_kind_are_refused_before_anything_is_made(tmp_path
     with pytest.raises(TypeError, match="bytes, text, or what a function writes"):
         write_atomically(tmp_path / "x.txt", 42)  # type: ignore[arg-type]
     assert names_in(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE"), reason="nameless files are Linux's O_TMPFILE")
+def test_on_linux_the_file_has_no_name_while_it_is_written(tmp_path) -> None:
+    seen = []
+
+    def look(file) -> None:
+        file.write(b"half")
+        seen.append(names_in(tmp_path))  # a SIGKILL now would leave nothing behind
+
+    write_atomically(tmp_path / "model.json", look)
+    assert seen == [[]]
+    assert names_in(tmp_path) == ["model.json"]
+
+
+@pytest.mark.parametrize("how", ["named-from-the-start", "copied-when-linking-fails"])
+def test_the_fallbacks_write_the_same_file(tmp_path, monkeypatch, how) -> None:
+    if how == "named-from-the-start":
+        monkeypatch.setattr(files, "_nameless_file", lambda folder: None)
+    else:
+        if not hasattr(os, "O_TMPFILE"):
+            pytest.skip("only Linux links nameless files")
+
+        def no_links(*args, **kwargs) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(files.os, "link", no_links)
+    target = tmp_path / "model.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    write_atomically(target, "new " * 300_000)  # larger than one copied piece
+    assert target.read_text() == "new " * 300_000
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert names_in(tmp_path) == ["model.json"]
