@@ -955,6 +955,32 @@ def test_the_neuron_demo_with_a_broken_renderer_exits_without_a_traceback(tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def test_without_a_renderer_every_entry_point_says_the_same_thing(
+    no_renderer, tmp_path: Path, capsys
+) -> None:
+    """draw_dot in a notebook, render(), the neuron demo and the command line."""
+    from microgradx.cli import main as cli_main
+    from microgradx.render import find_renderer
+
+    with pytest.raises(RendererNotFoundError) as caught:
+        find_renderer()
+    said = " ".join(str(caught.value).split())
+    assert "pip install graphviz-pure" in said and "draw_dot(root).source" in said
+
+    notebook = draw_dot(neuron()["o"])._repr_mimebundle_()["text/plain"]
+    with pytest.raises(RendererNotFoundError) as rendered:
+        render(neuron()["o"], tmp_path / "n.svg")
+    demo = runpy.run_path(str(REPOSITORY / "demos" / "neuron_graph.py"))
+    with pytest.raises(SystemExit) as demo_exit:
+        demo["main"]()
+    capsys.readouterr()
+    assert cli_main(["graph", "x*w", "x=1", "w=2", "-o", str(tmp_path / "n.svg")]) == 1
+    command_line = capsys.readouterr().err
+    for text in (notebook, str(rendered.value), str(demo_exit.value.code), command_line):
+        assert said in " ".join(text.split())
+    assert "--dot prints the DOT text" in command_line
+
+
 def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) -> None:
     if not any(renderer.name == "graphviz-pure" for renderer in RENDERERS):
         pytest.skip("docs/make_images.py draws with graphviz-pure, which is not installed")
