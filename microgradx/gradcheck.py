@@ -260,7 +260,7 @@ def _as_float(x: Real) -> float:
     try:
         return float(x)
     except OverflowError:
-        return math.inf if x > 0 else -math.inf
+        return math.inf if int(x) > 0 else -math.inf  # type: ignore[call-overload]
 
 
 def _check_function(f: object) -> None:
