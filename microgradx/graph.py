@@ -272,8 +272,8 @@ class BlameGraph(graphviz.Digraph):
         """``graphviz.Digraph.render``, with microgradx's renderer; return the picture's path.
 
         The files are graphviz's: the DOT text goes to ``directory/filename``
-        (default ``Digraph.gv``) and the picture beside it with the format appended
-        (``Digraph.gv.svg``), or to ``outfile`` (its format from its suffix unless
+        (default ``BlameGraph.gv``) and the picture beside it with the format appended
+        (``BlameGraph.gv.svg``), or to ``outfile`` (its format from its suffix unless
         ``format`` is given). Both are written in one step each, after the drawing
         has succeeded, so a failed render leaves every file as it was; with
         ``cleanup=True`` the DOT text is not written at all. ``view=True`` opens
