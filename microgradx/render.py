@@ -205,6 +205,11 @@ def render_dot(
     ``MAX_OUTPUT_BYTES``) bound the run; see the top of this module. Every failure
     is a ``RenderError`` that says what went wrong and what to try.
     """
+    if not isinstance(dot_source, str):
+        raise TypeError(
+            f"render_dot draws DOT text (a str), got {type(dot_source).__name__}. "
+            "For a Value, use microgradx.graph.render(value, path) or draw_dot(value)."
+        )
     seconds = render_timeout(timeout)
     limit = _byte_limit(max_output_bytes)
     renderer = renderer or find_renderer()
