@@ -328,7 +328,7 @@ def save_pictures(loss: Value, model: MLP) -> None:
     """
     from microgradx.graph import render
     from microgradx.player import explain
-    from microgradx.render import RendererNotFoundError
+    from microgradx.render import RendererNotFoundError, RenderError
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:
@@ -339,7 +339,7 @@ def save_pictures(loss: Value, model: MLP) -> None:
             model=model,
             title="A house price, step by step",
         )
-    except RendererNotFoundError as error:
+    except (RendererNotFoundError, RenderError) as error:
         print(f"   (No blame graph: {error})")
         return
     print("   The whole pass, drawn: every value with its blame, every edge with its local")

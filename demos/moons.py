@@ -26,9 +26,14 @@ from pathlib import Path
 from progress import Progress
 
 from microgradx import no_grad
+from microgradx.files import write_atomically
 from microgradx.losses import hinge, l2_penalty
 from microgradx.nn import MLP
 from microgradx.optim import Adam
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 POINTS = 100
@@ -110,6 +115,8 @@ def save_pictures(
     """The decision boundary and the loss curve as PNGs; None if matplotlib is missing.
 
     The boundary is where the score crosses 0, on a grid of grid_cells x grid_cells points.
+    Each picture replaces its old file in one step (write_atomically), so an error
+    half-way never leaves a broken PNG.
     """
     try:
         import matplotlib
@@ -136,7 +143,7 @@ def save_pictures(
     axes.set_title("Two moons: the network's decision boundary (score = 0)")
     axes.legend(loc="upper right")
     figure.tight_layout()
-    figure.savefig(boundary, dpi=100)
+    _save_png(figure, boundary)
     plt.close(figure)
 
     figure, axes = plt.subplots(figsize=(6, 4))
@@ -150,9 +157,14 @@ def save_pictures(
     axes.set_title("Loss during training")
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
-    figure.savefig(curve, dpi=100)
+    _save_png(figure, curve)
     plt.close(figure)
     return [boundary, curve]
+
+
+def _save_png(figure: Figure, path: Path) -> None:
+    """``figure.savefig`` into ``path``, replacing the old file in one step."""
+    write_atomically(path, lambda file: figure.savefig(file, format="png", dpi=100))
 
 
 def _shown(path: Path) -> Path:

@@ -3,15 +3,18 @@
 Run ``python demos/neuron_graph.py``. The forward pass computes the output o; the
 backward pass hands every value its share of the blame, d o / d value, by the
 chain rule from local derivatives. The blame graph is written as SVG to
-``demos/output/neuron.svg``: open it in a browser.
+``demos/output/neuron.svg``: open it in a browser. Without a Graphviz renderer
+(or with one that fails) it says so and what would fix it, and exits with 1.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from microgradx import Value
 from microgradx.graph import render
+from microgradx.render import RendererNotFoundError, RenderError, UnsupportedFormatError
 
 OUTPUT = Path(__file__).resolve().parent / "output" / "neuron.svg"
 KNOBS = ("w1", "w2", "b")
@@ -48,7 +51,10 @@ def main() -> None:
         print(f"  {label:2} = {v[label].data:7.4f}   blame {v[label].grad:7.4f}")
 
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    render(o, OUTPUT, parameters=[v[label] for label in KNOBS], show_passed_blame=True)
+    try:
+        render(o, OUTPUT, parameters=[v[label] for label in KNOBS], show_passed_blame=True)
+    except (RendererNotFoundError, RenderError, UnsupportedFormatError) as error:
+        sys.exit(f"The blame graph cannot be drawn here.\n{error}")
     print(f"blame graph written to {OUTPUT}")
 
 

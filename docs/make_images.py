@@ -3,7 +3,9 @@
 ``docs/neuron.svg`` is the blame graph of the demo neuron (demos/neuron_graph.py)
 after backward. It is drawn with graphviz-pure, which gives the same bytes on
 every platform, so running this again changes the file only when the drawing
-itself changes. Do not edit the SVG by hand.
+itself changes. The file is replaced in one step (``render`` writes through
+``microgradx.files.write_atomically``): a failed run leaves the old image. Do not
+edit the SVG by hand.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from pathlib import Path
 
 from microgradx.graph import render
-from microgradx.render import available_renderers
+from microgradx.render import RenderError, available_renderers
 
 DOCS = Path(__file__).resolve().parent
 DEMO = DOCS.parent / "demos" / "neuron_graph.py"
@@ -32,7 +34,10 @@ def draw_neuron(path: Path) -> Path:
 
 
 def main() -> None:
-    path = draw_neuron(DOCS / "neuron.svg")
+    try:
+        path = draw_neuron(DOCS / "neuron.svg")
+    except RenderError as error:
+        sys.exit(f"docs/neuron.svg was not changed: {error}")
     print(f"wrote {path.relative_to(DOCS.parent)}")
 
 

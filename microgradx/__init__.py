@@ -4,6 +4,8 @@ The names below are the public face of the package; the code lives in the module
 engine (Value, backward), nn, losses, optim, gradcheck, testing (Hypothesis
 strategies), graph and render (drawing with Graphviz), player (step-through page).
 Drawing and the player load Graphviz only when first used, to keep this import fast.
+``use_graphviz_renderer()`` makes code that builds its own ``graphviz.Digraph`` (the
+micrograd lecture's ``draw_dot``) draw with the renderer microgradx finds.
 """
 
 from microgradx import losses, nn, optim
@@ -18,6 +20,7 @@ _LAZY_NAMES = {
     "draw_dot": "microgradx.graph",
     "GraphTooLargeError": "microgradx.graph",
     "RendererNotFoundError": "microgradx.render",
+    "use_graphviz_renderer": "microgradx.render",
     "explain": "microgradx.player",
     "BackpropPlayer": "microgradx.player",
 }
@@ -57,4 +60,5 @@ __all__ = [
     "optim",
     "sum_values",
     "topological_order",
+    "use_graphviz_renderer",
 ]

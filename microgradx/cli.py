@@ -6,30 +6,42 @@
 reads the formula safely (``microgradx.expr``: nothing in it is ever run as code),
 gives every name its value, runs the forward pass (the guess) and the backward pass
 (every input's share of the blame), prints both, and draws the blame graph to the
-file named by ``-o`` (``.svg``, ``.png`` or ``.pdf``; ``.dot`` or ``.gv`` for the DOT
-text). ``--dot`` prints the DOT text instead, which needs no Graphviz program.
+file named by ``-o`` (``.svg``, ``.png``, ``.jpg``/``.jpeg``, or ``.pdf``, which needs
+the system Graphviz; ``.dot`` or ``.gv`` for the DOT text). ``--dot`` prints the DOT
+text instead, which needs no Graphviz program. The output file is replaced in one
+step, so on any error an old file of that name is left as it was.
 
-Every problem is reported on one line, ``microgradx: error: ...``, on stderr, and
-the exit code says what kind it was:
+Every problem is reported on one line, ``microgradx: error: ...``, on stderr (user
+input in it cut to 80 characters), and the exit code says what kind it was:
 
 * 0: the graph was drawn;
 * 1: the formula is fine but could not be drawn: a math error such as log(0),
-  no Graphviz renderer, a graph too large to lay out, an output file that cannot
-  be written;
+  no Graphviz renderer (or one that failed, timed out or wrote no picture), a
+  graph too large to lay out, an output file that cannot be written, or the
+  standard output closed early (``microgradx ... --dot | head``);
 * 2: the command line is wrong: unknown option, a formula that is not allowed,
   a name without a value (or a value without a name), a value that is not a number.
+
+Ctrl-C stops it the way it stops any Python program: Python prints
+``KeyboardInterrupt`` and the shell sees the exit status of a program stopped by
+SIGINT (130 in bash). A renderer that was running is stopped with it, and no
+output file is changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
+import re
 import sys
 import unicodedata
 from pathlib import Path
 
 from microgradx.engine import Value
 from microgradx.expr import ExpressionError, parse_expression
+from microgradx.messages import PATH_LIMIT, QUOTE_LIMIT, quoted, shortened
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,9 +71,14 @@ exp log sqrt tanh sigmoid relu sin cos abs leaky_relu(x) leaky_relu(x, slope).
 Each name becomes one input node labelled with its name; a value may be a number
 or a formula without names (x=pi/4, w=1/3).
 
+output formats: .svg, .png, .jpg and .jpeg work with the graphviz-pure renderer that
+pip installs; .pdf needs the system Graphviz (apt/brew/choco install graphviz).
+.dot and .gv get the DOT text and need no renderer.
+
 exit codes: 0 drawn; 1 could not be drawn (math error such as log(0), no Graphviz
-renderer, graph too large, file not writable); 2 wrong command line (bad formula,
-missing or extra value, bad number, unknown option).
+renderer, renderer failed or timed out, graph too large, file not writable, standard
+output closed early); 2 wrong command line (bad formula, missing or extra value, bad
+number, unknown option). Ctrl-C: Python's KeyboardInterrupt (130 in a shell).
 """
 
 
@@ -76,8 +93,23 @@ class Failure(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors raised as one-line UsageErrors instead of printed."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
-        raise UsageError(f"{message} (see: {self.prog} --help)")
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{_shorten_quotes(message)} (see: {self.prog} --help)")
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+"""A Python string repr in a message, like argparse's ``invalid choice: 'XY'``."""
+
+
+def _shorten_quotes(message: str, limit: int = QUOTE_LIMIT) -> str:
+    """``message`` with every quoted value longer than ``limit`` cut short (argparse quotes
+    them whole)."""
+
+    def cut(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if len(text) <= limit + 2 else quoted(text[1:-1], limit)
+
+    return _QUOTED.sub(cut, message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,14 +121,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(error, USAGE)
     except Failure as error:
         return _report(error, FAILED)
+    except BrokenPipeError:
+        _stop_writing_to_stdout()
+        return _report(
+            Failure(
+                "the standard output was closed before everything was printed (a pipe such "
+                "as `| head` stopped reading)"
+            ),
+            FAILED,
+        )
     except SystemExit as done:  # --help and --version print and "exit" with 0
         return done.code if isinstance(done.code, int) else OK
 
 
 def _report(error: Exception, exit_code: int) -> int:
     message = " ".join(str(error).split())  # one line, whatever the error text holds
-    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    message = _shorten_quotes(message, PATH_LIMIT)  # in case a message quotes input whole
+    with contextlib.suppress(OSError):  # if stderr is gone too, the exit code says it
+        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
     return exit_code
+
+
+def _stop_writing_to_stdout() -> None:
+    """Point stdout at the null device, so that Python's own flush at exit cannot fail
+    again on the closed pipe (and print a second error)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's StringIO): nothing to do
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
 
 
 # ----------------------------------------------------------------------
@@ -137,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default="graph.svg",
         metavar="FILE",
-        help="the file to draw: .svg, .png or .pdf (format from the suffix), or .dot/.gv "
-        "for the DOT text (default: graph.svg)",
+        help="the file to draw, format from the suffix: .svg, .png, .jpg, .jpeg, or .pdf "
+        "(.pdf needs the system Graphviz), or .dot/.gv for the DOT text (default: graph.svg)",
     )
     graph.add_argument(
         "--rankdir",
@@ -171,12 +228,59 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
     graph.add_argument(
         "--max-nodes",
-        type=int,
+        type=_whole_number_of_nodes,
         default=None,
         metavar="N",
-        help="draw graphs of up to N nodes (default: microgradx.graph.DEFAULT_MAX_NODES)",
+        help=f"draw graphs of up to N nodes to lay out (default: {_default_max_nodes()})",
+    )
+    graph.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop the Graphviz renderer after this many seconds (default: "
+        f"${_TIMEOUT_VARIABLE} if set, else {_default_timeout():g})",
     )
     return parser
+
+
+_TIMEOUT_VARIABLE = "MICROGRADX_RENDER_TIMEOUT"  # microgradx.render.TIMEOUT_ENV_VAR
+
+
+def _default_max_nodes() -> int:
+    from microgradx.graph import DEFAULT_MAX_NODES  # imports graphviz, so only for --help
+
+    return DEFAULT_MAX_NODES
+
+
+def _default_timeout() -> float:
+    from microgradx.render import DEFAULT_TIMEOUT
+
+    return DEFAULT_TIMEOUT
+
+
+def _whole_number_of_nodes(text: str) -> int:
+    """``--max-nodes``: a whole number >= 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a whole number of nodes >= 1")
+    return number
+
+
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds, finite and greater than 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0.0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(
+            f"{quoted(text)} is not a number of seconds greater than 0"
+        )
+    return seconds
 
 
 def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -188,11 +292,11 @@ def _parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
             arguments.values = [*arguments.values, word]
         elif word.startswith("-") and word != "-" and not word.startswith("--"):
             raise UsageError(
-                f"unrecognized argument {word!r}: if it is a formula that starts with '-', "
-                f"put it in parentheses: '({word})'"
+                f"unrecognized argument {quoted(word)}: if it is a formula that starts with "
+                f"'-', put it in parentheses: {quoted(f'({word})')}"
             )
         else:
-            raise UsageError(f"unrecognized argument {word!r} (see: {PROGRAM} graph --help)")
+            raise UsageError(f"unrecognized argument {quoted(word)} (see: {PROGRAM} graph --help)")
     return arguments
 
 
@@ -204,12 +308,13 @@ def parse_values(words: Sequence[str]) -> dict[str, float]:
         name = unicodedata.normalize("NFKC", name.strip())
         if not equals or not name.isidentifier():
             raise UsageError(
-                f"{word!r} is not NAME=VALUE: give each value like x=2 or w=-0.5"
+                f"{quoted(word)} is not NAME=VALUE: give each value like x=2 or w=-0.5"
                 + (" (options after -- are read as values)" if word.startswith("-") else "")
             )
         if name in values:
             raise UsageError(
-                f"{name!r} is given a value twice ({name}={values[name]:g} and {word})"
+                f"{quoted(name)} is given a value twice ({shortened(name)}={values[name]:g} "
+                f"and {shortened(word)})"
             )
         values[name] = _number(name, text)
     return values
@@ -222,12 +327,17 @@ def _number(name: str, text: str) -> float:
     except ValueError:
         number = _number_from_formula(name, text)
     if not math.isfinite(number):
-        raise UsageError(f"bad number for {name}: {text!r}; a finite number is needed")
+        raise UsageError(
+            f"bad number for {shortened(name)}: {quoted(text)}; a finite number is needed"
+        )
     return number
 
 
 def _number_from_formula(name: str, text: str) -> float:
-    problem = f"bad number for {name}: {text!r} is not a number like 2, -3.5, 1e-3 or pi/4"
+    problem = (
+        f"bad number for {shortened(name)}: {quoted(text)} is not a number like 2, -3.5, "
+        "1e-3 or pi/4"
+    )
     try:
         formula = parse_expression(text)
         if formula.names:
@@ -236,7 +346,7 @@ def _number_from_formula(name: str, text: str) -> float:
     except ExpressionError:
         raise UsageError(problem) from None
     except MATH_ERRORS as error:
-        raise UsageError(f"bad number for {name}: {error}") from None
+        raise UsageError(f"bad number for {shortened(name)}: {error}") from None
 
 
 # ----------------------------------------------------------------------
@@ -246,7 +356,13 @@ def _number_from_formula(name: str, text: str) -> float:
 
 def _graph(arguments: argparse.Namespace) -> int:
     from microgradx import graph  # imports graphviz: only when drawing
-    from microgradx.render import RendererNotFoundError, RenderError, UnsupportedFormatError
+    from microgradx.files import write_atomically
+    from microgradx.render import (
+        RendererNotFoundError,
+        RenderError,
+        RenderTimeoutError,
+        UnsupportedFormatError,
+    )
 
     output = Path(arguments.output)
     if not arguments.dot:
@@ -262,23 +378,46 @@ def _graph(arguments: argparse.Namespace) -> int:
         draw_options["max_nodes"] = arguments.max_nodes
     try:
         if arguments.dot:
-            print(graph.draw_dot(out, **draw_options).source, end="")
-            return OK
-        _print_summary(arguments.formula, inputs, out, arguments.forward_only)
-        if output.suffix.lower() in DOT_SUFFIXES:
-            output.write_text(graph.draw_dot(out, **draw_options).source, encoding="utf-8")
+            dot_text = graph.draw_dot(out, **draw_options).source
         else:
-            output = graph.render(out, output, **draw_options)
+            _print_summary(arguments.formula, inputs, out, arguments.forward_only)
+            sys.stdout.flush()  # a closed stdout stops here, before any file is written
+            if output.suffix.lower() in DOT_SUFFIXES:
+                contents: bytes = graph.draw_dot(out, **draw_options).source.encode("utf-8")
+            else:
+                drawing = graph.draw_dot(out, **draw_options)
+                file_format = graph.SAVE_FORMATS[output.suffix.lower()]
+                contents = _render(drawing.source, file_format, arguments.timeout)
     except graph.GraphTooLargeError as error:
         raise Failure(f"{error} On the command line: --max-nodes N.") from None
     except RendererNotFoundError as error:
         raise Failure(f"{error} On the command line, --dot prints the DOT text.") from None
-    except (RenderError, UnsupportedFormatError) as error:
+    except RenderTimeoutError as error:
+        raise Failure(f"{error} On the command line: --timeout SECONDS.") from None
+    except RenderError as error:
         raise Failure(error) from None
+    except UnsupportedFormatError as error:
+        raise Failure(error) from None
+    if arguments.dot:
+        sys.stdout.write(dot_text)
+        sys.stdout.flush()
+        return OK
+    try:
+        write_atomically(output, contents)
     except OSError as error:
-        raise Failure(f"cannot write {str(output)!r}: {error.strerror or error}") from None
+        raise Failure(
+            f"cannot write {quoted(str(output), PATH_LIMIT)}: {error.strerror or error}; "
+            "an old file of that name, if any, is unchanged"
+        ) from None
     print(f"wrote {output}")
+    sys.stdout.flush()
     return OK
+
+
+def _render(dot_source: str, file_format: str, timeout: float | None) -> bytes:
+    from microgradx.render import render_dot
+
+    return render_dot(dot_source, file_format, timeout=timeout)
 
 
 def _parameters(names: str, inputs: dict[str, Value]) -> list[Value]:
@@ -286,8 +425,10 @@ def _parameters(names: str, inputs: dict[str, Value]) -> list[Value]:
     chosen = [name.strip() for name in names.split(",") if name.strip()]
     for name in chosen:
         if name not in inputs:
-            known = ", ".join(inputs) or "no names"
-            raise UsageError(f"--parameters names {name!r}, which is not in the formula ({known})")
+            known = shortened(", ".join(inputs)) or "no names"
+            raise UsageError(
+                f"--parameters names {quoted(name)}, which is not in the formula ({known})"
+            )
     return [inputs[name] for name in chosen]
 
 
@@ -295,7 +436,7 @@ def _check_output_suffix(output: Path, picture_suffixes: Iterable[str]) -> None:
     suffixes = [*picture_suffixes, *DOT_SUFFIXES]
     if output.suffix.lower() not in suffixes:
         raise UsageError(
-            f"cannot tell the format of {str(output)!r} from its suffix: "
+            f"cannot tell the format of {quoted(str(output), PATH_LIMIT)} from its suffix: "
             f"name the output file with one of {', '.join(suffixes)}"
         )
 
@@ -310,8 +451,8 @@ def _compute(
         values = parse_values(words)
         inputs = {name: Value(number, label=name) for name, number in values.items()}
         out = formula.build(inputs)
-    except ExpressionError as error:
-        raise UsageError(error) from None
+    except ExpressionError as error:  # its message may quote a name given on the command line
+        raise UsageError(_shorten_quotes(str(error))) from None
     except MATH_ERRORS as error:
         raise Failure(f"math error {error}") from None
     if not forward_only:
@@ -326,7 +467,7 @@ def _print_summary(
     formula_text: str, inputs: dict[str, Value], out: Value, forward_only: bool
 ) -> None:
     """The output, then each input with its blame."""
-    print(f"{formula_text.strip()} = {out.data:.6g}")
+    print(f"{shortened(formula_text.strip(), 200)} = {out.data:.6g}")
     if not inputs:
         return
     if forward_only:

@@ -36,6 +36,7 @@ import math
 from numbers import Real
 
 from microgradx.engine import Value, is_grad_enabled, no_grad
+from microgradx.messages import quoted
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def numerical_grad(
     crossed the edge of f's domain, for example log near 0): use a smaller eps, or
     a point further from the edge.
     """
+    _check_function(f)
     numbers, labels = _numbers_and_labels(inputs)
     return _central_differences(f, numbers, labels, eps)
 
@@ -160,10 +162,18 @@ def gradcheck(
         >>> gradcheck(lambda w, x: (w * x).tanh(), [0.5, -2.0])
         True
     """
+    _check_function(f)
     numbers, labels = _numbers_and_labels(inputs)
     for name, tolerance in (("atol", atol), ("rtol", rtol)):
-        if not isinstance(tolerance, Real) or not tolerance >= 0.0:
-            raise ValueError(f"gradcheck {name} must be a number >= 0, got {tolerance!r}.")
+        if (
+            isinstance(tolerance, bool)
+            or not isinstance(tolerance, Real)
+            or not 0.0 <= _as_float(tolerance) < math.inf
+        ):
+            raise ValueError(
+                f"gradcheck {name} must be a finite number >= 0, got {quoted(tolerance)}."
+            )
+    atol, rtol = float(atol), float(rtol)
     if not is_grad_enabled():
         raise RuntimeError(
             "gradcheck needs backpropagation, but it was called inside no_grad(), "
@@ -197,7 +207,7 @@ def _central_differences(
     f: Callable[..., Value], numbers: list[float], labels: list[str], eps: float
 ) -> list[float]:
     """numerical_grad for inputs already split into numbers and labels."""
-    _check_positive_finite("eps", eps)
+    eps = _check_positive_finite("eps", eps)
     gradient = []
     for index, x in enumerate(numbers):
         h = eps * max(1.0, abs(x))
@@ -217,31 +227,58 @@ def _numbers_and_labels(inputs: Inputs) -> tuple[list[float], list[str]]:
     """The inputs' numbers as floats and their labels ("" for plain numbers)."""
     if isinstance(inputs, (Value, Real)):
         inputs = [inputs]
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(
+            "inputs must be a number, a Value, or a list of them (one per argument of f), "
+            f"got {type(inputs).__name__} {quoted(inputs)}. For example: "
+            "gradcheck(f, [0.5, -2.0])."
+        )
     numbers: list[float] = []
     labels: list[str] = []
     for index, item in enumerate(inputs):
         if isinstance(item, Value):
             numbers.append(item.data)
             labels.append(item.label)
-        elif isinstance(item, Real):
-            number = float(item)
+        elif isinstance(item, Real) and not isinstance(item, bool):
+            number = _as_float(item)
             if not math.isfinite(number):
                 raise ValueError(
-                    f"{_input_name(index, '')} is {number!r}: gradients need finite numbers."
+                    f"{_input_name(index, '')} is {quoted(item)}: gradients need finite numbers."
                 )
             numbers.append(number)
             labels.append("")
         else:
             raise TypeError(
                 f"{_input_name(index, '')} must be a number or a Value, "
-                f"got {type(item).__name__} ({item!r})."
+                f"got {type(item).__name__} ({quoted(item)})."
             )
     return numbers, labels
 
 
-def _check_positive_finite(name: str, number: float) -> None:
-    if not isinstance(number, Real) or not 0.0 < number < math.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {number!r}.")
+def _as_float(x: Real) -> float:
+    """``float(x)``, with a whole number too large for a float given as inf."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if int(x) > 0 else -math.inf  # type: ignore[call-overload]
+
+
+def _check_function(f: object) -> None:
+    if not callable(f):
+        raise TypeError(
+            f"f must be a function that takes one Value per input and returns a Value, got "
+            f"{type(f).__name__} {quoted(f)}. For example: gradcheck(lambda x: x.tanh(), [0.5])."
+        )
+
+
+def _check_positive_finite(name: str, number: object) -> float:
+    if isinstance(number, bool) or not isinstance(number, Real):
+        value = math.nan
+    else:
+        value = _as_float(number)
+    if not 0.0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive finite number, got {quoted(number)}.")
+    return value
 
 
 def _output_at(
@@ -272,14 +309,14 @@ def _as_output(output: object, f: Callable[..., Value]) -> Value:
     if not isinstance(output, Value):
         raise TypeError(
             f"f ({_function_name(f)}) must return a Value, got {type(output).__name__} "
-            f"({output!r}). Build the result from the Values f receives, for example "
+            f"({quoted(output)}). Build the result from the Values f receives, for example "
             "'return x * y', not 'return x.data * y.data'."
         )
     return output
 
 
 def _input_name(index: int, label: str) -> str:
-    return f"input {index} {label!r}" if label else f"input {index}"
+    return f"input {index} {quoted(label)}" if label else f"input {index}"
 
 
 def _function_name(f: Callable[..., Value]) -> str:
@@ -297,7 +334,7 @@ def _report(
 ) -> str:
     """The GradcheckError message: what disagrees, by how much, and what to suspect."""
     lines = [
-        f"gradcheck failed for f ({_function_name(f)}) at inputs {tuple(numbers)!r}: "
+        f"gradcheck failed for f ({_function_name(f)}) at inputs {quoted(tuple(numbers))}: "
         f"backprop and central differences disagree on {len(mismatches)} of "
         f"{len(numbers)} gradients.",
         *(f"  {mismatch.describe()}" for mismatch in mismatches),

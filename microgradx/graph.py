@@ -50,25 +50,26 @@ text, byte for byte.
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from numbers import Integral
 from pathlib import Path
 
 import graphviz
 
 from microgradx.engine import Value, topological_order
+from microgradx.files import write_atomically
+from microgradx.messages import PATH_LIMIT, quoted
 from microgradx.render import (
     Renderer,
     RendererNotFoundError,
     RenderError,
     UnsupportedFormatError,
-    find_renderer,
-    graphviz_package_using,
     render_dot,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import os
     from collections.abc import Iterable
     from typing import Any, Union
 
@@ -91,8 +92,9 @@ chain of 40 steps sharing one weight draws 282 nodes but lays out 9,960, and
 dot takes more than two minutes.
 """
 
-SAVE_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-"""File formats ``render()`` writes, by file name suffix."""
+SAVE_FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpeg", ".pdf": "pdf"}
+"""File formats ``render()`` writes, by file name suffix. PDF needs the system Graphviz
+``dot``; graphviz-pure writes the others."""
 
 ROLE_COLOURS = {
     "input": "#e6e6e6",
@@ -130,7 +132,7 @@ def draw_dot(
     format: str = "svg",
     rankdir: str = "LR",
     *,
-    parameters: Iterable[Value] | None = None,
+    parameters: Value | Iterable[Value] | None = None,
     model: Any = None,
     show_passed_blame: bool = False,
     legend: bool = True,
@@ -139,20 +141,22 @@ def draw_dot(
     """The blame graph of ``root`` as a ``graphviz.Digraph`` (see the module docstring).
 
     ``format`` and ``rankdir`` are as in micrograd's ``draw_dot``. ``parameters``
-    (Values) and ``model`` (anything with ``.parameters()``) mark the knobs; a
-    ``model`` also groups nodes per neuron and layer. ``max_nodes=None`` turns
-    the size guard off. In a notebook the result shows itself as SVG.
+    (a Value or a list of Values) and ``model`` (anything with ``.parameters()``)
+    mark the knobs; a ``model`` also groups nodes per neuron and layer.
+    ``max_nodes=None`` turns the size guard off. In a notebook the result shows
+    itself as SVG.
     """
     if not isinstance(root, Value):
         raise TypeError(
-            f"draw_dot() draws a Value, got {type(root).__name__} {root!r}. "
+            f"draw_dot() draws a Value, got {type(root).__name__} {quoted(root)}. "
             "Pass the output of a computation, e.g. draw_dot(loss)."
         )
     if rankdir not in RANKDIRS:
         raise ValueError(
             f"rankdir must be one of {', '.join(RANKDIRS)} (left to right, top to bottom, "
-            f"right to left, bottom to top), got {rankdir!r}."
+            f"right to left, bottom to top), got {quoted(rankdir)}."
         )
+    max_nodes = _checked_max_nodes(max_nodes)
     order = topological_order(root)
     _check_size(order, max_nodes)
     knobs = set(_checked_values(parameters, "parameters"))
@@ -170,15 +174,18 @@ def render(
     path: PathLike,
     *,
     renderer: Renderer | None = None,
+    timeout: float | None = None,
     **draw_options: Any,
 ) -> Path:
     """Draw the blame graph of ``root`` into the file ``path``; return its path.
 
-    The format follows the suffix: ``.svg``, ``.png`` or ``.pdf``. ``draw_options``
-    go to ``draw_dot`` (``rankdir``, ``model``, ...); ``renderer`` defaults to
-    ``find_renderer()``.
+    The format follows the suffix: ``.svg``, ``.png``, ``.jpg``/``.jpeg`` or ``.pdf``
+    (PDF needs the system Graphviz). ``draw_options`` go to ``draw_dot`` (``rankdir``,
+    ``model``, ...); ``renderer`` defaults to ``find_renderer()``; ``timeout`` is the
+    renderer's time limit in seconds (see ``microgradx.render.render_timeout``). The
+    file is replaced in one step: on any error the old file, if any, is unchanged.
     """
-    return draw_dot(root, **draw_options).write(path, renderer=renderer)
+    return draw_dot(root, **draw_options).write(path, renderer=renderer, timeout=timeout)
 
 
 class BlameGraph(graphviz.Digraph):
@@ -186,30 +193,163 @@ class BlameGraph(graphviz.Digraph):
 
     It renders with ``find_renderer()`` (so ``pip install`` alone is enough),
     writes a file by its suffix with ``write()``, and shows itself inline in Jupyter,
-    or, with no renderer, a plain-text note on how to get one.
+    or, with no renderer, a plain-text note on how to get one. Its ``render()``,
+    ``pipe()`` and ``save()`` take graphviz's arguments but run microgradx's
+    renderer, with its time and output limits, and write every file in one step
+    (``microgradx.files.write_atomically``).
     """
 
-    def write(self, path: PathLike, renderer: Renderer | None = None) -> Path:
-        """Write the drawing to ``path`` (``.svg``, ``.png`` or ``.pdf``); return the path."""
+    def write(
+        self, path: PathLike, renderer: Renderer | None = None, *, timeout: float | None = None
+    ) -> Path:
+        """Write the drawing to ``path`` (``.svg``, ``.png``, ``.jpg``, ``.jpeg`` or ``.pdf``);
+        return the path. On any error the old file, if any, is unchanged."""
         path = Path(path)
         file_format = SAVE_FORMATS.get(path.suffix.lower())
         if file_format is None:
             raise UnsupportedFormatError(
-                f"Cannot save a blame graph as {str(path)!r}: the file name must end in "
-                f"{', '.join(SAVE_FORMATS)}."
+                f"Cannot save a blame graph as {quoted(str(path), PATH_LIMIT)}: the file name "
+                f"must end in {', '.join(SAVE_FORMATS)} (.pdf needs the system Graphviz)."
             )
-        path.write_bytes(render_dot(self.source, file_format, renderer))
+        write_atomically(path, render_dot(self.source, file_format, renderer, timeout=timeout))
         return path
 
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        """``graphviz.Digraph.pipe``, run with microgradx's renderer."""
-        with graphviz_package_using(find_renderer()):
-            return super().pipe(*args, **kwargs)
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | Renderer | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> Any:
+        """``graphviz.Digraph.pipe``: the drawing as bytes (or text, given an ``encoding``),
+        drawn by microgradx's renderer (``renderer`` may be a ``microgradx.render.Renderer``).
+        """
+        chosen = self._our_renderer(renderer, formatter, neato_no_op, engine)
+        data = render_dot(self.source, format or self.format, chosen)
+        return data.decode(encoding) if encoding is not None else data
 
-    def render(self, *args: Any, **kwargs: Any) -> Any:
-        """``graphviz.Digraph.render``, run with microgradx's renderer."""
-        with graphviz_package_using(find_renderer()):
-            return super().render(*args, **kwargs)
+    def save(
+        self,
+        filename: PathLike | None = None,
+        directory: PathLike | None = None,
+        *,
+        skip_existing: bool | None = False,
+    ) -> str:
+        """``graphviz.Digraph.save``: write the DOT text to ``directory/filename``, in one step."""
+        if filename is not None:
+            self.filename = os.fspath(filename)
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        filepath = str(self.filepath)
+        if skip_existing and os.path.exists(filepath):
+            return filepath
+        Path(filepath).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(filepath, self.source.encode(self.encoding))
+        return filepath
+
+    def render(
+        self,
+        filename: PathLike | None = None,
+        directory: PathLike | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | Renderer | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: PathLike | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """``graphviz.Digraph.render``, with microgradx's renderer; return the picture's path.
+
+        The files are graphviz's: the DOT text goes to ``directory/filename``
+        (default ``BlameGraph.gv``) and the picture beside it with the format appended
+        (``BlameGraph.gv.svg``), or to ``outfile`` (its format from its suffix unless
+        ``format`` is given). Both are written in one step each, after the drawing
+        has succeeded, so a failed render leaves every file as it was; with
+        ``cleanup=True`` the DOT text is not written at all. ``view=True`` opens
+        the picture in the system's viewer, as graphviz does. ``quiet`` is
+        accepted and has no effect (the renderer's messages only appear in errors).
+        """
+        chosen = self._our_renderer(renderer, formatter, neato_no_op, engine)
+        folder = Path(os.fspath(directory if directory is not None else self.directory))
+        if outfile is not None:
+            picture = Path(os.fspath(outfile))
+            if directory is None:
+                picture = Path(self.directory) / picture
+            picture_format = format or picture.suffix[1:].lower()
+            if not picture_format:
+                raise ValueError(
+                    f"Cannot tell the format of outfile {quoted(str(picture), PATH_LIMIT)} from "
+                    "its suffix: pass format='svg' (or 'png', ...) or name it e.g. graph.svg."
+                )
+            name = (
+                os.fspath(filename)
+                if filename is not None
+                else os.fspath(Path(os.fspath(outfile)).with_suffix(".gv"))
+            )
+            source = folder / name
+        else:
+            name = os.fspath(filename) if filename is not None else self.filename
+            source = folder / name
+            picture_format = format or self.format
+            picture = Path(f"{os.fspath(source)}.{picture_format}")
+        if raise_if_result_exists and picture.exists():
+            raise graphviz.FileExistsError(
+                f"output file exists: {quoted(str(picture), PATH_LIMIT)}"
+            )
+        if not overwrite_source and picture.resolve() == source.resolve():
+            raise ValueError(
+                f"outfile {quoted(picture.name)} must be different from the DOT file "
+                f"{quoted(source.name)} (pass overwrite_source=True to override)."
+            )
+        drawing = render_dot(self.source, picture_format, chosen)
+        if not cleanup:
+            source.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(source, self.source.encode(self.encoding))
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(picture, drawing)
+        self.filename = name
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        if view or quiet_view:
+            self._view(picture, format=picture_format, quiet=quiet_view)
+        return os.fspath(picture)
+
+    @staticmethod
+    def _our_renderer(
+        renderer: str | Renderer | None,
+        formatter: str | None,
+        neato_no_op: bool | int | None,
+        engine: str | None,
+    ) -> Renderer | None:
+        """The microgradx Renderer to use (None: find one), refusing graphviz options it lacks."""
+        unsupported = [
+            f"{name}={quoted(value)}"
+            for name, value in (
+                ("renderer", None if isinstance(renderer, Renderer) else renderer),
+                ("formatter", formatter),
+                ("neato_no_op", neato_no_op or None),
+                ("engine", None if engine in (None, "dot") else engine),
+            )
+            if value is not None
+        ]
+        if unsupported:
+            raise ValueError(
+                f"A blame graph is laid out by dot and drawn by microgradx's renderer, "
+                f"which does not take {', '.join(unsupported)}. For other graphviz options, "
+                "use graphviz.Source(graph.source) with a system Graphviz."
+            )
+        return renderer if isinstance(renderer, Renderer) else None
 
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None, **_: Any
@@ -219,7 +359,7 @@ class BlameGraph(graphviz.Digraph):
             return {"image/svg+xml": render_dot(self.source, "svg").decode("utf-8")}
         except RendererNotFoundError as error:
             return {"text/plain": f"The blame graph cannot be drawn here.\n{error}"}
-        except RenderError as error:
+        except (RenderError, UnsupportedFormatError) as error:
             return {"text/plain": f"The blame graph could not be drawn.\n{error}"}
 
     def _repr_svg_(self) -> str | None:
@@ -331,14 +471,39 @@ def layout_size(order: list[Value]) -> tuple[int, int]:
     return len(order) + ops, hidden
 
 
-def _checked_values(values: Iterable[Value] | None, name: str) -> list[Value]:
+def _checked_max_nodes(max_nodes: object) -> int | None:
+    """``max_nodes`` as an int (None: no limit), or a clear error."""
+    if max_nodes is None:
+        return None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 1:
+        raise ValueError(
+            f"max_nodes must be a whole number of nodes >= 1 (or None for no limit), "
+            f"got {type(max_nodes).__name__} {quoted(max_nodes)}."
+        )
+    return int(max_nodes)
+
+
+def _checked_values(values: object, name: str) -> list[Value]:
+    """``values`` (None, one Value, or an iterable of Values) as a list, or a clear error."""
     if values is None:
         return []
+    if isinstance(values, Value):
+        return [values]
+    if callable(getattr(values, "parameters", None)):
+        raise TypeError(
+            f"{name} takes Values, got the model {type(values).__name__} itself. Pass "
+            f"model=... to mark its knobs and box its neurons, or {name}=model.parameters()."
+        )
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(
+            f"{name} must be a Value or a list of Values, got {type(values).__name__} "
+            f"{quoted(values)}. Pass e.g. {name}=model.parameters() or {name}=[w, b]."
+        )
     checked = list(values)
     for value in checked:
         if not isinstance(value, Value):
             raise TypeError(
-                f"{name} must contain only Values, got {type(value).__name__} {value!r}. "
+                f"{name} must contain only Values, got {type(value).__name__} {quoted(value)}. "
                 f"Pass e.g. {name}=model.parameters()."
             )
     return checked

@@ -11,14 +11,18 @@ single example may be given plain values instead of lists.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
 from microgradx.engine import Value, dot, sum_values
+from microgradx.messages import quoted
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Union
+
+    from microgradx.nn import Module
 
     Operand = Union[Value, int, float]
 
@@ -62,7 +66,7 @@ def hinge(scores: Operand | Sequence[Operand], labels: float | Sequence[float]) 
     for i, y in enumerate(ys, start=1):
         if y not in (-1.0, 1.0):
             raise ValueError(
-                f"hinge labels must be -1 or +1, got {y!r} at position {i}. "
+                f"hinge labels must be -1 or +1, got {quoted(y)} at position {i}. "
                 "For labels 0 and 1, use 2 * label - 1."
             )
     return _mean([(1 - y * s).relu() for s, y in zip(outputs, ys)])
@@ -89,7 +93,7 @@ def binary_cross_entropy_with_logits(
         if not 0.0 <= y <= 1.0:
             raise ValueError(
                 f"binary_cross_entropy_with_logits targets must be between 0 and 1 "
-                f"(a class 0 or 1, or a probability), got {y!r} at position {i}."
+                f"(a class 0 or 1, or a probability), got {quoted(y)} at position {i}."
             )
     return _mean([_softplus(z) - y * z for z, y in zip(outputs, ys)])
 
@@ -120,25 +124,40 @@ def softmax_cross_entropy(
     return _mean(losses)
 
 
-def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
+def l2_penalty(parameters: Iterable[Value] | Module, alpha: float) -> Value:
     """L2 regularisation: alpha * sum_j p_j^2,   d/dp_j = 2 * alpha * p_j.
 
     Added to a loss, it blames every knob in proportion to its size, so big
     weights shrink unless the data needs them. The sum of squares is one
-    ``dot`` node: the dot product of the knobs with themselves.
+    ``dot`` node: the dot product of the knobs with themselves. ``parameters``
+    is a list of knobs (``model.parameters()``) or the model itself.
     """
-    knobs = list(parameters)
+    given: object = parameters
+    if callable(getattr(given, "parameters", None)):
+        given = given.parameters()  # type: ignore[attr-defined]
+    if isinstance(given, Value):
+        given = [given]
+    if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__"):
+        raise TypeError(
+            f"l2_penalty needs the model's parameters, got {type(given).__name__} "
+            f"{quoted(given)}. Pass model.parameters() or the model itself."
+        )
+    knobs = list(given)
     for knob in knobs:
         if not isinstance(knob, Value):
             raise TypeError(
                 f"l2_penalty needs the model's parameters (Values), got "
-                f"{type(knob).__name__} {knob!r}. Pass model.parameters()."
+                f"{type(knob).__name__} {quoted(knob)}. Pass model.parameters()."
             )
     if not knobs:
         raise ValueError("l2_penalty got no parameters. Pass model.parameters().")
-    if isinstance(alpha, bool) or not isinstance(alpha, Real) or not alpha >= 0:
-        raise ValueError(f"l2_penalty alpha must be a number >= 0, got {alpha!r}.")
-    return alpha * dot(knobs, knobs)
+    strength = _finite(alpha)
+    if strength is None or not strength >= 0:
+        raise ValueError(
+            f"l2_penalty alpha (the penalty's strength) must be a finite number >= 0, "
+            f"got {quoted(alpha)}. Typical values are 1e-5 to 1e-2."
+        )
+    return strength * dot(knobs, knobs)
 
 
 def logsumexp(values: Sequence[Operand]) -> Value:
@@ -190,9 +209,27 @@ def _is_sequence(x: object) -> bool:
     return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, (str, bytes))
 
 
+def _finite(x: object) -> float | None:
+    """``x`` as a float if it is a finite real number (not a bool), else None."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        return None
+    try:
+        number = float(x)
+    except OverflowError:  # a whole number too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _not_finite(loss: str, what: str, item: object, i: int) -> ValueError:
+    return ValueError(
+        f"{loss} {what} must be finite numbers, got {quoted(item)} at position {i}. "
+        "nan or inf in the data usually means a missing or broken value: clean the data first."
+    )
+
+
 def _operands(x: object, loss: str, what: str) -> list[Value]:
     """A single value or a list of them, as a non-empty list of Values."""
-    items = list(x) if _is_sequence(x) else [x]
+    items = list(x) if _is_sequence(x) else [x]  # type: ignore[call-overload]
     if not items:
         raise ValueError(f"{loss} got no {what}: it needs at least one.")
     values = []
@@ -200,26 +237,34 @@ def _operands(x: object, loss: str, what: str) -> list[Value]:
         if isinstance(item, Value):
             values.append(item)
         elif isinstance(item, Real) and not isinstance(item, bool):
-            values.append(Value(item))
+            number = _finite(item)
+            if number is None:
+                raise _not_finite(loss, what, item, i)
+            values.append(Value(number))
         else:
             raise TypeError(
                 f"{loss} {what} must be numbers or Values, got {type(item).__name__} "
-                f"{item!r} at position {i}."
+                f"{quoted(item)} at position {i}."
             )
     return values
 
 
 def _numbers(x: object, loss: str, what: str) -> list[float]:
-    """A single number or a list of them (labels are data, not Values), as floats."""
-    items = list(x) if _is_sequence(x) else [x]
+    """A single number or a list of them (labels are data, not Values), as finite floats."""
+    items = list(x) if _is_sequence(x) else [x]  # type: ignore[call-overload]
+    numbers = []
     for i, item in enumerate(items, start=1):
         if isinstance(item, bool) or not isinstance(item, Real):
             hint = " Use its number: value.data." if isinstance(item, Value) else ""
             raise TypeError(
-                f"{loss} {what} must be plain numbers, got {type(item).__name__} {item!r} "
-                f"at position {i}.{hint}"
+                f"{loss} {what} must be plain numbers, got {type(item).__name__} "
+                f"{quoted(item)} at position {i}.{hint}"
             )
-    return [float(item) for item in items]
+        number = _finite(item)
+        if number is None:
+            raise _not_finite(loss, what, item, i)
+        numbers.append(number)
+    return numbers
 
 
 def _same_length(first: list, second: list, loss: str, one: str, other: str) -> None:
@@ -244,7 +289,7 @@ def _check_class_index(target: object, n_classes: int, example: int) -> None:
     if isinstance(target, bool) or not isinstance(target, Integral):
         raise TypeError(
             f"softmax_cross_entropy targets are class indices (whole numbers from 0), "
-            f"got {type(target).__name__} {target!r} for example {example}."
+            f"got {type(target).__name__} {quoted(target)} for example {example}."
         )
     if not 0 <= target < n_classes:
         raise ValueError(

@@ -11,6 +11,10 @@ from __future__ import annotations
 QUOTE_LIMIT = 80
 """Quoted input longer than this many characters is cut, and its length is given."""
 
+PATH_LIMIT = 400
+"""File paths get a longer limit: deep folders often pass 80 characters, and a path is
+only useful whole. Write ``quoted(str(path), PATH_LIMIT)``."""
+
 
 def quoted(thing: object, limit: int = QUOTE_LIMIT) -> str:
     """``repr(thing)``, cut to ``limit`` characters plus "... (N characters)" when longer.

@@ -25,6 +25,19 @@ deep or wide networks neither blow up nor go flat at the start. Pass
 **Names.** Every knob carries a label: ``w1, w2, ..., b`` on a bare neuron;
 ``N3.w2`` in a layer; ``L1.N3.w2`` in an MLP (layer, neuron and weight numbers
 count from 1). ``named_parameters()`` and ``state_dict()`` use the same names.
+
+**micrograd's keyword.** ``Neuron(nin, nonlin=False)`` and ``Layer(nin, nout,
+nonlin=True)`` work as in micrograd: ``nonlin=True`` is a ReLU neuron,
+``nonlin=False`` a linear one (it may not be combined with another ``activation``).
+
+**Saving.** ``model.save(path)`` writes every knob to a JSON file in one step
+(``microgradx.files.write_atomically``): on any error, a full disk or a killed
+process included, the old file is unchanged. A knob that is not a finite number
+cannot be saved (JSON has no inf or nan), and ``save`` says which one.
+``model.load(path)`` and ``load_state_dict`` check everything first: any bad file
+or state (broken JSON, numbers too large, nesting too deep, names that are not
+text, values that are not numbers) is a ``StateDictError`` that names the
+problem, and the model is left unchanged.
 """
 
 from __future__ import annotations
@@ -32,16 +45,17 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping
-from numbers import Real
+from numbers import Integral, Real
 
 from microgradx.engine import Value, _dot_of_values
+from microgradx.messages import PATH_LIMIT, quoted, shortened
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from os import PathLike
     from pathlib import Path
-    from typing import Union
+    from typing import Any, Union
 
     Operand = Union[Value, int, float]
     Seed = Union[int, random.Random, None]
@@ -115,18 +129,24 @@ class Module:
 
         The file records the model's description too, so a later ``load()``
         into a model of another shape can say what the file was saved from.
+        The file is replaced in one step: on any error the old one is unchanged.
+        A knob that is not a finite number raises ``ValueError`` naming it, and
+        nothing is written.
         """
         import json  # here, not at the top: json and pathlib slow down `import microgradx`
         from pathlib import Path
+
+        from microgradx.files import write_atomically
 
         path = Path(path)
         contents = {
             "format": _FILE_FORMAT,
             "version": _FILE_VERSION,
             "model": _one_line(repr(self)),
-            "parameters": self.state_dict(),
+            "parameters": _finite_knobs(self),
         }
-        path.write_text(json.dumps(contents, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(contents, indent=2, allow_nan=False) + "\n"
+        write_atomically(path, text)
         return path
 
     def load(self, path: str | PathLike[str]) -> Module:
@@ -142,8 +162,12 @@ class Module:
         try:
             self.load_state_dict(contents["parameters"])
         except StateDictError as error:
+            saved_from = contents.get("model", "an unknown model")
+            saved_from = (
+                shortened(saved_from) if isinstance(saved_from, str) else quoted(saved_from)
+            )
             raise StateDictError(
-                f"cannot load {path} (saved from {contents.get('model', 'an unknown model')}) "
+                f"cannot load {shortened(str(path), PATH_LIMIT)} (saved from {saved_from}) "
                 f"into {_one_line(repr(self))}: {error}"
             ) from None
         return self
@@ -153,7 +177,8 @@ class Neuron(Module):
     """One neuron: ``activation(w1*x1 + ... + wn*xn + b)``.
 
     ``activation`` is one of ``ACTIVATIONS``: "relu" (the default, as in
-    micrograd), "tanh", "sigmoid", "leaky_relu" or "linear".
+    micrograd), "tanh", "sigmoid", "leaky_relu" or "linear". micrograd's
+    ``nonlin=True`` (relu) or ``nonlin=False`` (linear) may be given instead.
     """
 
     def __init__(
@@ -161,12 +186,13 @@ class Neuron(Module):
         nin: int,
         activation: str = "relu",
         *,
+        nonlin: bool | None = None,
         seed: Seed = None,
         init_scale: float | None = None,
         name: str = "",
     ) -> None:
         self.nin = _positive_int(nin, "Neuron nin (the number of inputs)")
-        self.activation = _activation_name(activation)
+        self.activation = _activation_choice(activation, nonlin, "Neuron")
         self._activate = ACTIVATIONS[self.activation]
         uniform = _uniform_sampler(seed)
         scale = _init_scale(init_scale, self.nin)
@@ -188,6 +214,11 @@ class Neuron(Module):
         names = [f"w{i}" for i in range(1, self.nin + 1)] + ["b"]
         return list(zip(names, [*self.w, self.b]))
 
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's name: False for a linear neuron, True for any other activation."""
+        return self.activation != "linear"
+
     def __repr__(self) -> str:
         return f"Neuron({_count(self.nin, 'input')}, {self.activation})"
 
@@ -196,7 +227,8 @@ class Layer(Module):
     """``nout`` neurons that all read the same ``nin`` inputs.
 
     Calling a layer always returns a list, one output per neuron (even when
-    there is only one).
+    there is only one). ``activation`` (or micrograd's ``nonlin``) is each
+    neuron's, as in ``Neuron``.
     """
 
     def __init__(
@@ -205,17 +237,18 @@ class Layer(Module):
         nout: int,
         activation: str = "relu",
         *,
+        nonlin: bool | None = None,
         seed: Seed = None,
         init_scale: float | None = None,
         name: str = "",
     ) -> None:
         self.nin = _positive_int(nin, "Layer nin (the number of inputs)")
         nout = _positive_int(nout, "Layer nout (the number of neurons)")
-        self.activation = _activation_name(activation)
+        self.activation = _activation_choice(activation, nonlin, "Layer")
         rng = _shared_rng(seed)
         prefix = f"{name}." if name else ""
         self.neurons = [
-            Neuron(nin, activation, seed=rng, init_scale=init_scale, name=f"{prefix}N{j}")
+            Neuron(self.nin, self.activation, seed=rng, init_scale=init_scale, name=f"{prefix}N{j}")
             for j in range(1, nout + 1)
         ]
 
@@ -248,6 +281,12 @@ class MLP(Module):
     does the same with ReLU. Or give ``activation`` as a list, one name per
     layer. Calling the MLP returns a single Value when the last layer has one
     neuron, otherwise a list.
+
+    **Types.** The call is typed ``Any``: whether it gives a Value or a list
+    depends on the last layer's size, a number type checkers cannot see. So
+    ``loss = (model(x) - y) ** 2`` and ``scores = model(x)[0]`` both type-check
+    (for a model of the matching shape); annotate the result, e.g.
+    ``guess: Value = model(x)``, to have the rest of your code checked.
     """
 
     def __init__(
@@ -270,9 +309,13 @@ class MLP(Module):
             for i, (n_in, n_out, act) in enumerate(zip(layer_inputs, sizes, activations), start=1)
         ]
 
-    def __call__(self, x: Sequence[Operand]) -> Value | list[Value]:
-        """The network's output: a Value if the last layer has one neuron, else a list."""
-        outputs = _input_values(x, self.nin, self)
+    def __call__(self, x: Sequence[Operand]) -> Any:
+        """The network's output: a Value if the last layer has one neuron, else a list.
+
+        Typed ``Any`` (see the class docstring): the return type depends on the
+        model's shape, which type checkers cannot see.
+        """
+        outputs: Sequence[Value] = _input_values(x, self.nin, self)
         for layer in self.layers:
             outputs = layer._fire(outputs)
         return outputs[0] if len(outputs) == 1 else outputs
@@ -296,26 +339,49 @@ class MLP(Module):
 
 
 def _positive_int(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive whole number, got {n!r}.")
-    return n
+    """``n`` as an int >= 1 (numpy's whole numbers too), or a clear error."""
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        shown = quoted(n) if isinstance(n, Real) else f"{type(n).__name__} {quoted(n)}"
+        raise ValueError(f"{what} must be a positive whole number, got {shown}.")
+    return int(n)
 
 
 def _activation_name(name: object) -> str:
     if not isinstance(name, str) or name not in ACTIVATIONS:
         choices = ", ".join(repr(choice) for choice in ACTIVATIONS)
-        raise ValueError(
-            f"unknown activation {name!r}: choose one of {choices}. (For softmax, make the "
-            "last layer linear and use microgradx.losses.softmax on its outputs.)"
+        hint = (
+            " For no activation at all (a linear neuron), write activation='linear'."
+            if name is None
+            else " (For softmax, make the last layer linear and use microgradx.losses.softmax "
+            "on its outputs.)"
         )
+        raise ValueError(f"unknown activation {quoted(name)}: choose one of {choices}.{hint}")
     return name
 
 
-def _layer_sizes(nouts: object) -> list[int]:
-    if not isinstance(nouts, (list, tuple)):
+def _activation_choice(activation: object, nonlin: object, where: str) -> str:
+    """The activation name from ``activation``, or from micrograd's ``nonlin`` switch."""
+    if nonlin is None:
+        return _activation_name(activation)
+    if not (isinstance(nonlin, Integral) and nonlin in (0, 1)):
         raise TypeError(
-            f"MLP nouts is the list of layer sizes, e.g. [16, 16, 1], got {nouts!r}. "
-            f"For a single layer, write [{nouts!r}]."
+            f"{where} nonlin is micrograd's switch: True for a relu neuron, False for a "
+            f"linear one; got {type(nonlin).__name__} {quoted(nonlin)}."
+        )
+    if activation != "relu":
+        raise ValueError(
+            f"{where} got both activation={quoted(activation)} and nonlin={bool(nonlin)}: give "
+            "one of them (nonlin=True means activation='relu', nonlin=False 'linear')."
+        )
+    return "relu" if nonlin else "linear"
+
+
+def _layer_sizes(nouts: object) -> list[int]:
+    if isinstance(nouts, (str, bytes, Mapping)) or not hasattr(nouts, "__iter__"):
+        shown = quoted(nouts)
+        raise TypeError(
+            f"MLP nouts is the list of layer sizes, e.g. [16, 16, 1], got {shown}. "
+            f"For a single layer, write [{shown}]."
         )
     sizes = [_positive_int(n, "each MLP layer size in nouts") for n in nouts]
     if not sizes:
@@ -327,7 +393,7 @@ def _layer_activations(
     activation: str | Sequence[str], output_activation: str | None, n_layers: int
 ) -> list[str]:
     """One activation name per layer."""
-    if isinstance(activation, str):
+    if isinstance(activation, str) or activation is None:
         last = "linear" if output_activation is None else output_activation
         return [_activation_name(activation)] * (n_layers - 1) + [_activation_name(last)]
     if output_activation is not None:
@@ -335,11 +401,13 @@ def _layer_activations(
             "give either a list of activations (one per layer, the last one included) "
             "or output_activation, not both."
         )
+    if not hasattr(activation, "__iter__"):
+        _activation_name(activation)  # raises, naming it
     activations = [_activation_name(name) for name in activation]
     if len(activations) != n_layers:
         raise ValueError(
             f"the list of activations needs one name per layer: {n_layers} layers, "
-            f"got {len(activations)} names {activations!r}."
+            f"got {len(activations)} names {quoted(activations)}."
         )
     return activations
 
@@ -347,23 +415,36 @@ def _layer_activations(
 def _init_scale(init_scale: float | None, nin: int) -> float:
     if init_scale is None:
         return 1.0 / math.sqrt(nin)
-    if isinstance(init_scale, bool) or not isinstance(init_scale, Real) or not init_scale > 0:
+    scale = _finite_float(init_scale)
+    if scale is None or not scale > 0:
         raise ValueError(
-            f"init_scale must be a positive number (weights start in [-init_scale, "
-            f"init_scale]), got {init_scale!r}."
+            f"init_scale must be a positive finite number (weights start in [-init_scale, "
+            f"init_scale]), got {quoted(init_scale)}."
         )
-    return float(init_scale)
+    return scale
+
+
+def _finite_float(x: object) -> float | None:
+    """``x`` as a float if it is a finite real number (not a bool), else None."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        return None
+    try:
+        number = float(x)
+    except (OverflowError, ValueError):  # a whole number too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _shared_rng(seed: Seed) -> random.Random | None:
     """One generator to share among all neurons of a model (None: Python's shared one)."""
     if seed is None or isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
         raise TypeError(
-            f"seed must be an int, a random.Random or None, got {type(seed).__name__} {seed!r}."
+            f"seed must be an int, a random.Random or None, got {type(seed).__name__} "
+            f"{quoted(seed)}."
         )
-    return random.Random(seed)
+    return random.Random(int(seed))
 
 
 def _uniform_sampler(seed: Seed) -> Callable[[float, float], float]:
@@ -376,26 +457,32 @@ def _input_values(x: object, nin: int, module: Module) -> tuple[Value, ...]:
     if isinstance(x, (Value, Real, str, bytes)) or not hasattr(x, "__iter__"):
         raise TypeError(
             f"{_one_line(repr(module))} must be called on a list of {_count(nin, 'input')} "
-            f"(numbers or Values), got {type(x).__name__} {x!r}."
-            + (f" Wrap a single input in a list: model([{x!r}])." if nin == 1 else "")
+            f"(numbers or Values), got {type(x).__name__} {quoted(x)}."
+            + (f" Wrap a single input in a list: model([{quoted(x)}])." if nin == 1 else "")
         )
     inputs = list(x)
     if len(inputs) != nin:
         raise ValueError(
             f"{_one_line(repr(module))} expects {_count(nin, 'input')}, "
-            f"got {len(inputs)}: {inputs!r}."
+            f"got {len(inputs)}: {quoted(inputs)}."
         )
     values = []
     for i, item in enumerate(inputs, start=1):
         if isinstance(item, Value):
             values.append(item)
-        elif isinstance(item, Real) and not isinstance(item, bool):
-            values.append(Value(item, label=f"x{i}"))
-        else:
+            continue
+        number = _finite_float(item)
+        if number is None and isinstance(item, Real) and not isinstance(item, bool):
+            raise ValueError(
+                f"input x{i} of {_one_line(repr(module))} must be a finite number or a Value, "
+                f"got {quoted(item)}."
+            )
+        if number is None:
             raise TypeError(
                 f"input x{i} of {_one_line(repr(module))} must be a number or a Value, "
-                f"got {type(item).__name__} {item!r}."
+                f"got {type(item).__name__} {quoted(item)}."
             )
+        values.append(Value(number, label=f"x{i}"))
     return tuple(values)
 
 
@@ -414,6 +501,19 @@ def _one_line(text: str) -> str:
 # ----------------------------------------------------------------------
 
 
+def _finite_knobs(module: Module) -> dict[str, float]:
+    """``module.state_dict()``, once every knob is known to be a finite number."""
+    state = module.state_dict()
+    for name, number in state.items():
+        if _finite_float(number) is None:
+            raise ValueError(
+                f"cannot save knob {name} = {quoted(number)}: a model file holds finite numbers "
+                "only (JSON has no inf or nan). Training has probably diverged: lower the "
+                "learning rate and train again. Nothing was written."
+            )
+    return {name: float(number) for name, number in state.items()}
+
+
 def _checked_state(module: Module, state: object) -> dict[str, float]:
     """``state`` as {name: float}, or a StateDictError saying what does not fit."""
     if not isinstance(state, Mapping):
@@ -422,6 +522,12 @@ def _checked_state(module: Module, state: object) -> dict[str, float]:
         )
     expected = [name for name, _ in module.named_parameters()]
     given = list(state)
+    not_text = [name for name in given if not isinstance(name, str)]
+    if not_text:
+        raise StateDictError(
+            f"knob names are text, like 'L1.N1.w1'; this state has {_some(not_text)} "
+            f"that {'is' if len(not_text) == 1 else 'are'} not."
+        )
     missing = [name for name in expected if name not in state]
     known = set(expected)
     unexpected = [name for name in given if name not in known]
@@ -438,45 +544,62 @@ def _checked_state(module: Module, state: object) -> dict[str, float]:
         )
     values = {}
     for name in expected:
-        number = state[name]
-        if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(number):
-            raise StateDictError(f"knob {name} must be a finite number, got {number!r}.")
-        values[name] = float(number)
+        number = _finite_float(state[name])
+        if number is None:
+            raise StateDictError(
+                f"knob {name} must be a finite number, got {type(state[name]).__name__} "
+                f"{quoted(state[name])}."
+            )
+        values[name] = number
     return values
 
 
-def _some(names: Iterable[str], shown: int = 5) -> str:
+def _some(names: Iterable[object], shown: int = 5) -> str:
+    """'2 (L1.N1.w3, L1.N2.w3)': how many, and the first few, each cut short if long."""
     names = list(names)
-    listed = ", ".join(names[:shown])
+    listed = ", ".join(
+        shortened(name) if isinstance(name, str) else quoted(name) for name in names[:shown]
+    )
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return f"{len(names)} ({listed}{more})"
 
 
-def _read_model_file(path: Path) -> dict:
-    """The parsed contents of a file written by ``Module.save``."""
+def _read_model_file(path: Path) -> dict[str, Any]:
+    """The parsed contents of a file written by ``Module.save``, or a StateDictError."""
     import json
 
+    where = shortened(str(path), PATH_LIMIT)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise StateDictError(f"{path} is not a microgradx model file (not text).") from None
+        raise StateDictError(f"{where} is not a microgradx model file (not text).") from None
     try:
         contents = json.loads(text)
     except json.JSONDecodeError as error:
         raise StateDictError(
-            f"{path} is not a valid model file: its JSON is broken ({error}). "
+            f"{where} is not a valid model file: its JSON is broken ({error}). "
             "The file may be truncated or edited by hand; save the model again."
+        ) from None
+    except RecursionError:
+        raise StateDictError(
+            f"{where} is not a model file: its JSON is nested too deeply to read "
+            "(a model file holds one flat table of numbers)."
+        ) from None
+    except ValueError as error:  # e.g. a whole number with more digits than Python reads
+        raise StateDictError(
+            f"{where} is not a valid model file: it holds a number that cannot be read "
+            f"({shortened(str(error))})."
         ) from None
     if not isinstance(contents, dict) or contents.get("format") != _FILE_FORMAT:
         raise StateDictError(
-            f'{path} is not a microgradx model file (no "format": "{_FILE_FORMAT}"). '
+            f'{where} is not a microgradx model file (no "format": "{_FILE_FORMAT}"). '
             "Model files are written by model.save(path)."
         )
     if contents.get("version") != _FILE_VERSION:
         raise StateDictError(
-            f"{path} has model file version {contents.get('version')!r}; this microgradx "
-            f"reads version {_FILE_VERSION}."
+            f"{where} has model file version {quoted(contents.get('version'))}; this "
+            f"microgradx reads version {_FILE_VERSION}."
         )
     if not isinstance(contents.get("parameters"), dict):
-        raise StateDictError(f'{path} has no "parameters" table of knob values.')
+        raise StateDictError(f'{where} has no "parameters" table of knob values.')
     return contents

@@ -13,6 +13,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from fake_renderers import fake_renderer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_expr import FORMULAS, VARIABLES, formula_text
@@ -92,16 +93,42 @@ def test_the_console_script_draws_the_neuron(tmp_path):
     check_neuron_output(completed, tmp_path / "neuron.svg")
 
 
+NO_RENDERER_ANYWHERE = (
+    "import sys, microgradx.render as render; "
+    "render._python_scripts_folders = lambda: []; "
+    "from microgradx.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+"""The command line on a machine with no dot on PATH and no graphviz-pure wheel."""
+
+
 def test_without_any_renderer_the_error_names_the_fixes(tmp_path):
+    command = [sys.executable, "-c", NO_RENDERER_ANYWHERE, *NEURON, "-o", "neuron.svg"]
+    environment = {k: v for k, v in os.environ.items() if k != RENDERER_ENV_VAR}
+    environment.update(PYTHONPATH=str(REPOSITORY), PATH=str(tmp_path / "empty"))
+    completed = subprocess.run(
+        command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 1
+    assert_one_line_error(completed.stderr)
+    assert "No Graphviz renderer found" in completed.stderr
+    assert "pip install graphviz-pure" in completed.stderr
+    assert "--dot prints the DOT text" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "neuron.svg").exists()
+
+
+def test_a_wrong_renderer_variable_says_what_is_wrong_with_it(tmp_path):
     missing = str(tmp_path / "no-such-dot")
     command = [sys.executable, "-m", "microgradx", *NEURON, "-o", "neuron.svg"]
     completed = run_program(command, tmp_path, **{RENDERER_ENV_VAR: missing})
     assert completed.returncode == 1
     assert_one_line_error(completed.stderr)
-    assert "pip install graphviz-pure" in completed.stderr
-    assert "--dot prints the DOT text" in completed.stderr
+    assert f"{RENDERER_ENV_VAR} is set to" in completed.stderr
+    assert "there is no file at that path" in completed.stderr
+    if RENDERERS:
+        assert "would use" in completed.stderr
+        assert "pip install" not in completed.stderr  # it is installed already
     assert "Traceback" not in completed.stderr
-    assert not (tmp_path / "neuron.svg").exists()
 
 
 def test_python_m_microgradx_exit_code_for_a_bad_formula(tmp_path):
@@ -220,7 +247,10 @@ ERRORS = [  # (arguments after "graph", exit code, words in the message)
     (["x", "x=1", "--frob"], 2, "unrecognized argument '--frob'"),
     (["x", "x=1", "--rankdir", "XY"], 2, "invalid choice: 'XY'"),
     (["x", "x=1", "-o", "graph.txt"], 2, "cannot tell the format of 'graph.txt'"),
-    (["x", "x=1", "--max-nodes", "many"], 2, "invalid int value: 'many'"),
+    (["x", "x=1", "--max-nodes", "many"], 2, "'many' is not a whole number of nodes >= 1"),
+    (["x", "x=1", "--max-nodes", "0"], 2, "'0' is not a whole number of nodes >= 1"),
+    (["x", "x=1", "--timeout", "0"], 2, "'0' is not a number of seconds greater than 0"),
+    (["x", "x=1", "--timeout", "soon"], 2, "'soon' is not a number of seconds"),
     ([], 2, "the following arguments are required: formula"),
     (["log(x - 2)", "x=2", "--dot"], 1, "math error in log(x - 2): "),
     (["1 / x", "x=0", "--dot"], 1, "math error in 1 / x: "),
@@ -253,6 +283,7 @@ def test_an_unwritable_output_is_a_failure(tmp_path):
         assert code == 1
         assert_one_line_error(stderr)
         assert f"cannot write {str(output)!r}" in stderr
+        assert "an old file of that name, if any, is unchanged" in stderr
 
 
 def test_a_failing_renderer_is_a_failure(tmp_path, monkeypatch):
@@ -272,6 +303,119 @@ def test_a_missing_renderer_is_a_failure(tmp_path, monkeypatch):
     assert_one_line_error(stderr)
     assert "--dot prints the DOT text" in stderr
     assert run([*NEURON, "--dot"])[0] == 0  # the DOT text needs no renderer
+
+
+def test_a_closed_stdout_pipe_is_not_blamed_on_the_output_file(tmp_path):
+    """`microgradx ... | head`: the reader goes away; the error says so, nothing else."""
+    big = "+".join(f"x*{i}" for i in range(100))  # about 100 kB of DOT text
+    for options in (["--dot"], ["-o", "out.dot"]):
+        command = ["graph", big, "x=1", "--max-nodes", "99999", *options]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "microgradx", *command],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        process.stdout.close()  # the reader is gone before anything is printed
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 1
+        assert_one_line_error(stderr)
+        assert "standard output was closed" in stderr
+        assert "cannot write" not in stderr
+    assert not (tmp_path / "out.dot").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["graph", "x", "x=" + "a" * 100_000],
+        ["graph", "x", "x=" + "1" * 100_000],
+        ["graph", "x", "x=1", "y" * 100_000 + "=1"],
+        ["graph", "x", "x=1", "--rankdir", "L" * 100_000],
+        ["graph", "x", "x=1", "--max-nodes", "9" * 100_000],
+        ["graph", "x", "x=1", "--timeout", "9" * 100_000],
+        ["graph", "x", "x=1", "-" + "q" * 100_000],
+        ["graph", "x", "x=1", "-o", "graph." + "s" * 100_000],
+        ["graph", "x*w", "x=1", "w=1", "--parameters", "v" * 100_000],
+        ["c" * 100_000],
+    ],
+    ids=["value", "digits", "name", "rankdir", "max-nodes", "timeout", "option", "output",
+         "parameters", "command"],
+)  # fmt: skip
+def test_a_huge_bad_value_is_not_echoed_back(arguments):
+    code, _, stderr = run(arguments)
+    assert code == 2
+    assert_one_line_error(stderr)
+    assert len(stderr) < 600
+    assert "characters)" in stderr
+
+
+def test_help_shows_the_numbers_and_which_formats_need_the_system_graphviz():
+    code, stdout, _ = run(["graph", "--help"])
+    assert code == 0
+    help_text = " ".join(stdout.split())
+    assert "(default: 2500)" in help_text
+    assert "DEFAULT_MAX_NODES" not in help_text
+    assert ".pdf needs the system Graphviz" in help_text
+    assert ".jpg" in help_text
+    assert "--timeout SECONDS" in help_text and "(default: $MICROGRADX_RENDER_TIMEOUT" in help_text
+    assert "Ctrl-C" in help_text
+
+
+@needs_a_renderer
+@pytest.mark.parametrize("suffix", [".jpg", ".jpeg"])
+def test_writes_jpeg(tmp_path, suffix):
+    output = tmp_path / f"neuron{suffix}"
+    code, _, stderr = run([*NEURON, "-o", str(output)])
+    assert (code, stderr) == (0, "")
+    assert output.read_bytes().startswith(b"\xff\xd8\xff")
+
+
+needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="fake renderers are scripts")
+
+
+@needs_posix
+@pytest.mark.parametrize(
+    ("behaviour", "words"),
+    [("empty", "wrote nothing (0 bytes)"), ("garbage", "is not an SVG file"),
+     ("fails", "failed with exit code 3")],
+)  # fmt: skip
+def test_a_renderer_that_writes_no_picture_is_never_reported_as_written(
+    tmp_path, monkeypatch, behaviour, words
+):
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path / "bin", behaviour)))
+    output = tmp_path / "graph.svg"
+    output.write_text("<svg>old</svg>")
+    code, stdout, stderr = run([*NEURON, "-o", str(output)])
+    assert code == 1
+    assert_one_line_error(stderr)
+    assert words in stderr
+    assert "wrote" not in stdout
+    assert output.read_text() == "<svg>old</svg>"
+
+
+@needs_posix
+def test_a_hanging_renderer_is_stopped_after_the_timeout(tmp_path, monkeypatch):
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path / "bin", "hang")))
+    code, _, stderr = run([*NEURON, "-o", str(tmp_path / "n.svg"), "--timeout", "0.5"])
+    assert code == 1
+    assert_one_line_error(stderr)
+    assert "within 0.5 seconds and was stopped" in stderr
+    assert "On the command line: --timeout SECONDS" in stderr
+    monkeypatch.setenv("MICROGRADX_RENDER_TIMEOUT", "0.5")
+    code, _, stderr = run([*NEURON, "-o", str(tmp_path / "n.svg")])
+    assert code == 1 and "within 0.5 seconds" in stderr
+    assert not (tmp_path / "n.svg").exists()
+
+
+def test_a_bad_timeout_variable_is_a_failure_quoting_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROGRADX_RENDER_TIMEOUT", "x" * 100_000)
+    code, _, stderr = run([*NEURON, "-o", str(tmp_path / "n.svg")])
+    assert code == 1
+    assert_one_line_error(stderr)
+    assert "MICROGRADX_RENDER_TIMEOUT is set to 'xxx" in stderr
+    assert len(stderr) < 600
 
 
 def test_hostile_formulas_run_nothing(tmp_path):

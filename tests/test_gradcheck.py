@@ -4,6 +4,7 @@ report them clearly, and the central difference is as accurate as its math says.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -158,7 +159,7 @@ def test_eps_must_be_positive_and_finite(eps: float) -> None:
 
 
 def test_tolerances_must_not_be_negative() -> None:
-    with pytest.raises(ValueError, match="rtol must be a number >= 0"):
+    with pytest.raises(ValueError, match="rtol must be a finite number >= 0"):
         gradcheck(lambda x: x, [1.0], rtol=-1.0)
 
 
@@ -237,3 +238,42 @@ def test_numerical_grad_passes_labels_to_f() -> None:
 def test_a_step_lost_in_rounding_is_an_error_not_a_division_by_zero() -> None:
     with pytest.raises(ValueError, match="too small for input 0 = 1e\\+100"):
         numerical_grad(lambda x: x * 2.0, [1e100], eps=1e-200)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        (None, "inputs must be a number, a Value, or a list of them"),
+        ("1.5", "inputs must be a number, a Value, or a list of them"),
+        ([10**400], "gradients need finite numbers"),
+        ([True], "must be a number or a Value, got bool"),
+    ],
+)
+def test_bad_inputs_get_a_clear_error(inputs, words) -> None:
+    with pytest.raises((TypeError, ValueError), match=re.escape(words)):
+        gradcheck(lambda x: x * 2, inputs)
+
+
+def test_f_must_be_a_function() -> None:
+    with pytest.raises(TypeError, match="f must be a function"):
+        gradcheck(None, [1.0])
+    with pytest.raises(TypeError, match="f must be a function"):
+        numerical_grad(3.0, [1.0])
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"eps": 10**400}, {"eps": True}, {"atol": 10**400}, {"rtol": math.inf}, {"atol": "0"}],
+)
+def test_bad_settings_get_a_clear_error(settings) -> None:
+    with pytest.raises(ValueError, match="must be a"):
+        gradcheck(lambda x: x * 2, [1.0], **settings)
+
+
+def test_a_huge_label_is_quoted_shortly() -> None:
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(
+            lambda x: Value(x.data * 2, label="wrong") * 1.0 + x * 0.0,
+            [Value(1.0, label="x" * 100_000)],
+        )
+    assert len(str(caught.value)) < 2000

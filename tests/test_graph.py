@@ -7,6 +7,7 @@ renderers, so no test compares SVG bytes across them.
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import subprocess
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from fake_renderers import fake_renderer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microgradx import Value, sum_values, topological_order
+from microgradx import render as render_module
 from microgradx.graph import (
     DEFAULT_MAX_NODES,
     NEGATIVE_BLAME_COLOUR,
@@ -39,8 +42,10 @@ from microgradx.graph import (
 from microgradx.nn import MLP, Neuron
 from microgradx.render import (
     RENDERER_ENV_VAR,
+    TIMEOUT_ENV_VAR,
     Renderer,
     RendererNotFoundError,
+    RenderError,
     UnsupportedFormatError,
     available_renderers,
     render_dot,
@@ -58,7 +63,15 @@ def renderer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-def no_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_renderer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine with no dot on PATH, no graphviz-pure wheel and no MICROGRADX_DOT."""
+    monkeypatch.delenv(RENDERER_ENV_VAR, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(render_module, "_python_scripts_folders", lambda: [str(tmp_path)])
+
+
+@pytest.fixture
+def wrong_renderer_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(RENDERER_ENV_VAR, "/no/such/program/dot")
 
 
@@ -643,10 +656,19 @@ def test_render_writes_pdf_or_explains_which_renderer_can(renderer, tmp_path: Pa
         assert not path.exists()
 
 
-@pytest.mark.parametrize("name", ["neuron.jpg", "neuron", "neuron.svg.txt"])
+@pytest.mark.parametrize("name", ["neuron.jpg", "NEURON.JPEG"])
+def test_render_writes_jpeg_by_suffix(renderer, tmp_path: Path, name: str) -> None:
+    path = render(neuron()["o"], tmp_path / name)
+    assert path.read_bytes().startswith(b"\xff\xd8\xff")
+
+
+@pytest.mark.parametrize("name", ["neuron.gif", "neuron", "neuron.svg.txt"])
 def test_render_refuses_other_suffixes(tmp_path: Path, name: str) -> None:
-    with pytest.raises(UnsupportedFormatError, match=r"must end in \.svg, \.png, \.pdf"):
+    with pytest.raises(
+        UnsupportedFormatError, match=r"must end in \.svg, \.png, \.jpg, \.jpeg, \.pdf"
+    ):
         render(neuron()["o"], tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_graphviz_api_uses_the_renderer_found(renderer, tmp_path: Path) -> None:
@@ -686,6 +708,206 @@ def test_without_a_renderer_the_dot_text_is_still_there(no_renderer, tmp_path: P
         graph.pipe(format="svg")
 
 
+def test_a_wrong_renderer_variable_in_a_notebook_says_what_is_wrong(
+    wrong_renderer_variable,
+) -> None:
+    text = draw_dot(neuron()["o"])._repr_mimebundle_()["text/plain"]
+    assert "MICROGRADX_DOT is set to '/no/such/program/dot'" in text
+    if RENDERERS:  # it must not suggest installing what is already installed
+        assert "pip install" not in text
+        assert "would use" in text
+
+
+def test_a_renderer_that_writes_nothing_is_shown_as_a_note_in_a_notebook(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path, "empty")))
+    bundle = draw_dot(neuron()["o"])._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "wrote nothing (0 bytes)" in bundle["text/plain"]
+
+
+# ----------------------------------------------------------------------
+# Every file is written in one step, and only after the drawing succeeded
+# ----------------------------------------------------------------------
+
+needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="fake renderers are scripts")
+
+
+@needs_posix
+@pytest.mark.parametrize("behaviour", ["empty", "garbage", "fails"])
+def test_a_failed_drawing_leaves_the_old_picture(monkeypatch, tmp_path: Path, behaviour) -> None:
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path / "bin", behaviour)))
+    picture = tmp_path / "neuron.svg"
+    picture.write_text("<svg>the old drawing</svg>")
+    with pytest.raises(RenderError):
+        render(neuron()["o"], picture)
+    assert picture.read_text() == "<svg>the old drawing</svg>"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bin", "neuron.svg"]
+
+
+def test_a_disk_error_while_writing_leaves_the_old_picture(
+    renderer, monkeypatch, tmp_path: Path
+) -> None:
+    from microgradx import files
+
+    picture = tmp_path / "neuron.png"
+    picture.write_bytes(b"old")
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        render(neuron()["o"], picture)
+    assert picture.read_bytes() == b"old"
+    assert [path.name for path in tmp_path.iterdir()] == ["neuron.png"]
+
+
+@needs_posix
+def test_graphviz_style_render_writes_nothing_when_the_drawing_fails(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path / "bin", "garbage")))
+    (tmp_path / "neuron.gv").write_text("the old DOT text")
+    (tmp_path / "neuron.gv.svg").write_text("the old picture")
+    with pytest.raises(RenderError):
+        draw_dot(neuron()["o"]).render(filename="neuron.gv", directory=tmp_path)
+    assert (tmp_path / "neuron.gv").read_text() == "the old DOT text"
+    assert (tmp_path / "neuron.gv.svg").read_text() == "the old picture"
+
+
+@needs_posix
+def test_graphviz_style_pipe_has_the_time_limit(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(fake_renderer(tmp_path, "hang")))
+    monkeypatch.setenv(TIMEOUT_ENV_VAR, "0.5")
+    with pytest.raises(RenderError, match=r"within 0\.5 seconds"):
+        draw_dot(neuron()["o"]).pipe(format="svg")
+
+
+def test_graphviz_style_render_puts_files_where_graphviz_does(
+    renderer, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    graph = draw_dot(neuron()["o"])
+    assert graph.render() == "BlameGraph.gv.svg"
+    assert graph.render(filename="f1") == "f1.svg"
+    assert graph.render(filename="f2.gv", directory="d") == os.path.join("d", "f2.gv.svg")
+    assert draw_dot(neuron()["o"]).render(outfile="o.png") == "o.png"
+    assert draw_dot(neuron()["o"]).render(outfile="o.jpg") == "o.jpg"
+    assert draw_dot(neuron()["o"]).render(filename="f4", format="png") == "f4.png"
+    assert draw_dot(neuron()["o"]).render(filename="clean", cleanup=True) == "clean.svg"
+    written = {str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()}
+    assert written == {
+        "BlameGraph.gv",
+        "BlameGraph.gv.svg",
+        "f1",
+        "f1.svg",
+        os.path.join("d", "f2.gv"),
+        os.path.join("d", "f2.gv.svg"),
+        "o.gv",
+        "o.png",
+        "o.jpg",
+        "f4",
+        "f4.png",
+        "clean.svg",
+    }
+    for name in ("f1", "f4", "o.gv", "BlameGraph.gv"):
+        assert (tmp_path / name).read_text().startswith("digraph {")
+    assert not (tmp_path / "clean").exists()  # cleanup=True: no DOT file left
+    assert (tmp_path / "o.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "o.jpg").read_bytes().startswith(b"\xff\xd8\xff")
+    with pytest.raises(graphviz.FileExistsError):
+        draw_dot(neuron()["o"]).render(outfile="o.png", raise_if_result_exists=True)
+
+
+def test_graphviz_style_render_can_open_a_viewer(renderer, tmp_path: Path, monkeypatch) -> None:
+    opened = []
+
+    def view(self, path, format, quiet) -> None:
+        opened.append((Path(path).name, format))
+
+    monkeypatch.setattr(BlameGraph, "_view", view)
+    draw_dot(neuron()["o"]).render(filename="n", directory=tmp_path, view=True)
+    assert opened == [("n.svg", "svg")]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"engine": "neato"}, {"renderer": "cairo"}, {"formatter": "core"}, {"neato_no_op": True}],
+)
+def test_graphviz_options_our_renderer_lacks_are_refused_clearly(options, tmp_path) -> None:
+    with pytest.raises(ValueError, match="does not take"):
+        draw_dot(neuron()["o"]).render(filename="n", directory=tmp_path, **options)
+    with pytest.raises(ValueError, match=r"graphviz\.Source"):
+        draw_dot(neuron()["o"]).pipe(**options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graphviz_style_save_is_atomic(monkeypatch, tmp_path: Path) -> None:
+    from microgradx import files
+
+    graph = draw_dot(neuron()["o"])
+    assert graph.save("n.gv", directory=tmp_path) == os.path.join(str(tmp_path), "n.gv")
+    assert (tmp_path / "n.gv").read_text() == graph.source
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        draw_dot(Value(1.0) * 2).save("n.gv", directory=tmp_path)
+    assert (tmp_path / "n.gv").read_text() == graph.source
+    assert [path.name for path in tmp_path.iterdir()] == ["n.gv"]
+
+
+# ----------------------------------------------------------------------
+# Common mistakes in draw_dot's arguments
+# ----------------------------------------------------------------------
+
+
+def test_parameters_may_be_a_single_value() -> None:
+    v = neuron()
+    assert (
+        draw_dot(v["o"], parameters=v["w1"]).source == draw_dot(v["o"], parameters=[v["w1"]]).source
+    )
+
+
+@pytest.mark.parametrize(
+    ("parameters", "words"),
+    [
+        (3, "must be a Value or a list of Values, got int 3"),
+        ("w1", "must be a Value or a list of Values, got str"),
+        (MLP(2, [1], seed=0), "got the model MLP itself. Pass model="),
+        ([1.0], "must contain only Values, got float"),
+    ],
+)
+def test_wrong_parameters_get_a_clear_error(parameters, words) -> None:
+    with pytest.raises(TypeError) as caught:
+        draw_dot(neuron()["o"], parameters=parameters)
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize("max_nodes", [0, -5, "100", 2.5, True])
+def test_a_bad_max_nodes_gets_a_clear_error(max_nodes) -> None:
+    with pytest.raises(ValueError, match="max_nodes must be a whole number of nodes >= 1"):
+        draw_dot(neuron()["o"], max_nodes=max_nodes)
+
+
+def test_a_numpy_whole_number_is_a_fine_max_nodes() -> None:
+    numpy = pytest.importorskip("numpy")
+    draw_dot(neuron()["o"], max_nodes=numpy.int64(100))
+
+
+def test_errors_quote_huge_arguments_shortly() -> None:
+    with pytest.raises(TypeError) as caught:
+        draw_dot("x" * 100_000)
+    assert len(str(caught.value)) < 300
+    with pytest.raises(ValueError) as caught:
+        draw_dot(neuron()["o"], rankdir="L" * 100_000)
+    assert len(str(caught.value)) < 300
+
+
 def test_importing_microgradx_does_not_import_graphviz() -> None:
     code = "import sys, microgradx; print('graphviz' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -708,6 +930,55 @@ def test_the_neuron_demo_prints_the_blame_and_writes_the_graph() -> None:
     written = Path(result.stdout.strip().splitlines()[-1].split(" written to ")[1])
     assert written == REPOSITORY / "demos" / "output" / "neuron.svg"
     assert len(groups(ElementTree.parse(written).getroot(), "node")) == 15
+
+
+def test_the_neuron_demo_without_a_renderer_says_what_would_fix_it(no_renderer, capsys) -> None:
+    demo = runpy.run_path(str(REPOSITORY / "demos" / "neuron_graph.py"))
+    with pytest.raises(SystemExit) as caught:
+        demo["main"]()
+    message = str(caught.value.code)
+    assert message.startswith("The blame graph cannot be drawn here.")
+    assert "pip install graphviz-pure" in message
+    assert "o = tanh(n) = 0.7071" in capsys.readouterr().out  # the numbers came first
+
+
+@needs_posix
+def test_the_neuron_demo_with_a_broken_renderer_exits_without_a_traceback(tmp_path) -> None:
+    demo = REPOSITORY / "demos" / "neuron_graph.py"
+    environment = {**os.environ, RENDERER_ENV_VAR: str(fake_renderer(tmp_path, "garbage"))}
+    result = subprocess.run(
+        [sys.executable, str(demo)], capture_output=True, text=True, env=environment, timeout=120
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("The blame graph cannot be drawn here.")
+    assert "is not an SVG file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_without_a_renderer_every_entry_point_says_the_same_thing(
+    no_renderer, tmp_path: Path, capsys
+) -> None:
+    """draw_dot in a notebook, render(), the neuron demo and the command line."""
+    from microgradx.cli import main as cli_main
+    from microgradx.render import find_renderer
+
+    with pytest.raises(RendererNotFoundError) as caught:
+        find_renderer()
+    said = " ".join(str(caught.value).split())
+    assert "pip install graphviz-pure" in said and "draw_dot(root).source" in said
+
+    notebook = draw_dot(neuron()["o"])._repr_mimebundle_()["text/plain"]
+    with pytest.raises(RendererNotFoundError) as rendered:
+        render(neuron()["o"], tmp_path / "n.svg")
+    demo = runpy.run_path(str(REPOSITORY / "demos" / "neuron_graph.py"))
+    with pytest.raises(SystemExit) as demo_exit:
+        demo["main"]()
+    capsys.readouterr()
+    assert cli_main(["graph", "x*w", "x=1", "w=2", "-o", str(tmp_path / "n.svg")]) == 1
+    command_line = capsys.readouterr().err
+    for text in (notebook, str(rendered.value), str(demo_exit.value.code), command_line):
+        assert said in " ".join(text.split())
+    assert "--dot prints the DOT text" in command_line
 
 
 def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) -> None:

@@ -252,3 +252,55 @@ def test_bad_input_gets_a_clear_error(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------
+# Common mistakes, each with an error naming the argument and the position
+# ----------------------------------------------------------------------
+
+
+def test_l2_penalty_takes_the_model_itself():
+    from microgradx.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    assert l2_penalty(model, 0.1).data == l2_penalty(model.parameters(), 0.1).data
+    assert l2_penalty(Value(3.0), 0.5).data == 4.5  # a single knob
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: l2_penalty(3, 0.1), TypeError, "Pass model.parameters() or the model itself"),
+        (lambda: l2_penalty([Value(1.0)], math.inf), ValueError, "alpha"),
+        (lambda: l2_penalty([Value(1.0)], math.nan), ValueError, "alpha"),
+        (lambda: l2_penalty([Value(1.0)], 10**400), ValueError, "alpha"),
+        (
+            lambda: mse([1.0, 2.0], [1.0, math.nan]),
+            ValueError,
+            "targets must be finite numbers, got nan at position 2",
+        ),
+        (
+            lambda: mse([1.0, math.inf], [1.0, 2.0]),
+            ValueError,
+            "predictions must be finite numbers, got inf at position 2",
+        ),
+        (lambda: mse([1.0], [10**400]), ValueError, "at position 1"),
+        (
+            lambda: hinge([1.0, 2.0], [1, math.nan]),
+            ValueError,
+            "labels must be finite numbers, got nan at position 2",
+        ),
+        (lambda: binary_cross_entropy_with_logits([0.0], [math.nan]), ValueError, "at position 1"),
+        (lambda: softmax([1.0, math.nan]), ValueError, "at position 2"),
+    ],
+)
+def test_mistakes_get_an_error_naming_the_argument(call, error, words):
+    with pytest.raises(error) as caught:
+        call()
+    assert words in str(caught.value)
+
+
+def test_errors_quote_huge_inputs_shortly():
+    with pytest.raises(TypeError) as caught:
+        mse(["x" * 100_000], [1.0])
+    assert len(str(caught.value)) < 300

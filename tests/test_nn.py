@@ -344,3 +344,194 @@ def test_a_binary_file_is_refused(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(StateDictError, match="not a microgradx model file"):
         MLP(2, [1], seed=0).load(path)
+
+
+# ----------------------------------------------------------------------
+# micrograd's nonlin keyword
+# ----------------------------------------------------------------------
+
+
+def test_nonlin_is_micrograds_switch_between_relu_and_linear():
+    assert Neuron(2, nonlin=True).activation == "relu"
+    assert Neuron(2, nonlin=False).activation == "linear"
+    assert Layer(2, 3, nonlin=False).activation == "linear"
+    assert all(n.activation == "linear" for n in Layer(2, 3, nonlin=False).neurons)
+    assert Neuron(2, nonlin=False).nonlin is False
+    assert Neuron(2, "tanh").nonlin is True
+    neuron = Neuron(2, nonlin=False, seed=0)
+    neuron.b.data = -10.0
+    assert neuron([0.0, 0.0]).data == -10.0  # linear: no relu cuts it to 0
+
+
+def test_micrograd_style_mlp_code_with_nonlin_runs():
+    """micrograd's MLP builds Layer(..., nonlin=i != len(nouts) - 1)."""
+    sizes = [3, 4, 4, 1]
+    layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != len(sizes) - 2) for i in range(3)]
+    assert [layer.activation for layer in layers] == ["relu", "relu", "linear"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: Neuron(2, "tanh", nonlin=True), ValueError, "give one of them"),
+        (lambda: Neuron(2, nonlin="yes"), TypeError, "micrograd's switch"),
+        (lambda: Layer(2, 2, nonlin=2), TypeError, "micrograd's switch"),
+    ],
+)
+def test_nonlin_mistakes_get_a_clear_error(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+# ----------------------------------------------------------------------
+# More mistakes, each with an error naming the argument
+# ----------------------------------------------------------------------
+
+
+def test_numpy_whole_numbers_are_fine_sizes_and_seeds():
+    numpy = pytest.importorskip("numpy")
+    model = MLP(numpy.int64(2), [numpy.int32(3), numpy.int64(1)], seed=numpy.int64(0))
+    assert model.nin == 2 and type(model.nin) is int
+    assert [len(layer.neurons) for layer in model.layers] == [3, 1]
+    assert model.state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+    assert len(MLP(2, numpy.array([3, 1]), seed=0).layers) == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda: MLP(2, [3, 1], activation=None), ValueError, "activation='linear'"),
+        (lambda: Neuron(2, activation=None), ValueError, "activation='linear'"),
+        (lambda: MLP(2, [3, 1], activation=3), ValueError, "unknown activation 3"),
+        (lambda: Neuron(2, init_scale=math.inf), ValueError, "init_scale must be a positive"),
+        (lambda: Neuron(2, init_scale=math.nan), ValueError, "init_scale"),
+        (lambda: Neuron(2, init_scale=10**400), ValueError, "init_scale"),
+        (lambda: MLP(2, [1])([math.nan, 1.0]), ValueError, "input x1"),
+        (lambda: MLP(2, [1])([1.0, 10**400]), ValueError, "input x2"),
+        (lambda: MLP(2, "16"), TypeError, "list of layer sizes"),
+    ],
+)
+def test_more_mistakes_get_an_error_naming_the_argument(call, error, words):
+    with pytest.raises(error) as caught:
+        call()
+    assert words in str(caught.value)
+
+
+def test_errors_quote_huge_inputs_shortly():
+    model = MLP(2, [1], seed=0)
+    for call in (
+        lambda: model("x" * 100_000),
+        lambda: model([1.0, "x" * 100_000]),
+        lambda: model([1.0] * 100_000),
+    ):
+        with pytest.raises((TypeError, ValueError)) as caught:
+            call()
+        assert len(str(caught.value)) < 400
+
+
+# ----------------------------------------------------------------------
+# Saving refuses what JSON cannot hold; every bad file is a StateDictError
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_save_refuses_a_knob_that_is_not_finite_and_writes_nothing(tmp_path, bad):
+    model = MLP(2, [2, 1], seed=0)
+    path = model.save(tmp_path / "model.json")
+    good = path.read_text()
+    model.layers[1].neurons[0].b.data = bad
+    with pytest.raises(ValueError, match=r"cannot save knob L2\.N1\.b = .*Nothing was written"):
+        model.save(path)
+    assert path.read_text() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+def test_save_replaces_the_file_in_one_step(tmp_path, monkeypatch):
+    from microgradx import files
+
+    path = MLP(2, [2, 1], seed=0).save(tmp_path / "model.json")
+    good = path.read_text()
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        MLP(2, [2, 1], seed=1).save(path)
+    assert path.read_text() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+def model_file(w1_text: str) -> str:
+    """A model file for MLP(1, [1]) whose knob L1.N1.w1 is written as ``w1_text``."""
+    return (
+        '{"format": "microgradx-state-dict", "version": 1, "model": "MLP", '
+        f'"parameters": {{"L1.N1.w1": {w1_text}, "L1.N1.b": 0.0}}}}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("w1_text", "words"),
+    [
+        ("1" * 5000, "holds a number that cannot be read"),
+        ("1" + "0" * 400, "L1.N1.w1 must be a finite number"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("NaN", "L1.N1.w1 must be a finite number"),
+        ("Infinity", "L1.N1.w1 must be a finite number"),
+        ('{"a": 1}', "must be a finite number, got dict"),
+    ],
+    ids=["too-many-digits", "huge-integer", "deep-nesting", "nan", "infinity", "wrong-type"],
+)
+def test_every_bad_file_is_a_state_dict_error_and_changes_nothing(tmp_path, w1_text, words):
+    path = tmp_path / "model.json"
+    path.write_text(model_file(w1_text))
+    model = MLP(1, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(StateDictError) as caught:
+        model.load(path)
+    assert words in str(caught.value)
+    assert len(str(caught.value)) < 600
+    assert model.state_dict() == before
+
+
+def test_a_good_model_file_written_by_hand_loads():
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.json"
+        path.write_text(model_file("0.5"))
+        assert MLP(1, [1], seed=0).load(path).state_dict() == {"L1.N1.w1": 0.5, "L1.N1.b": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ({1: 0.5, "L1.N1.b": 0.0}, "knob names are text"),
+        ({None: 0.5}, "knob names are text"),
+        ({"L1.N1.w1": 10**400, "L1.N1.b": 0.0}, "L1.N1.w1 must be a finite number"),
+        ({"L1.N1.w1": [0.5], "L1.N1.b": 0.0}, "got list"),
+        ({"L1.N1.w1": 0.5, "L1.N1.b": 0.0, "x" * 100_000: 1.0}, "not in this model"),
+    ],
+    ids=["int-key", "none-key", "huge-integer", "list-value", "huge-name"],
+)
+def test_every_bad_state_dict_is_a_state_dict_error_and_changes_nothing(state, words):
+    model = MLP(1, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(StateDictError) as caught:
+        model.load_state_dict(state)
+    assert words in str(caught.value)
+    assert len(str(caught.value)) < 600
+    assert model.state_dict() == before
+
+
+def test_a_load_error_quotes_a_huge_model_description_shortly(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(
+        '{"format": "microgradx-state-dict", "version": 1, "model": "'
+        + "M" * 1_000_000
+        + '", "parameters": {"a": 1.0}}'
+    )
+    with pytest.raises(StateDictError) as caught:
+        MLP(1, [1], seed=0).load(path)
+    assert len(str(caught.value)) < 600

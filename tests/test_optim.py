@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from microgradx import Value
 from microgradx.losses import mse
+from microgradx.messages import quoted
 from microgradx.nn import MLP
 from microgradx.optim import SGD, Adam
 
@@ -177,3 +179,153 @@ def test_bad_settings_get_a_clear_error(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------
+# A refused step changes nothing; a retry gives a first try's numbers
+# ----------------------------------------------------------------------
+
+
+def optimizer_state(optimizer) -> dict:
+    """Everything a step may change: the knobs and the optimizer's own memory."""
+    state = {"knobs": [p.data for p in optimizer.params]}
+    for name in ("velocities", "means", "squares", "steps"):
+        if hasattr(optimizer, name):
+            value = getattr(optimizer, name)
+            state[name] = list(value) if isinstance(value, list) else value
+    return state
+
+
+def refusable(make):
+    """Two knobs after two ordinary steps, and a blame that the third step must refuse."""
+    safe, wild = knob(1.0, 0.5, "safe"), knob(2.0, -0.25, "L1.N1.w1")
+    optimizer = make([safe, wild])
+    for grads in [(0.5, -0.25), (0.3, 0.1)]:
+        safe.grad, wild.grad = grads
+        optimizer.step()
+    return optimizer, safe, wild
+
+
+OPTIMIZERS_AND_BAD_BLAME = [
+    (lambda ps: SGD(ps, lr=10.0), 1e308),  # the nudge 10 * 1e308 overflows
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.9), math.inf),  # a blame that is not finite
+    (lambda ps: SGD(ps, lr=10.0, momentum=0.9, weight_decay=0.01), 1e308),
+    (lambda ps: Adam(ps, lr=0.01), 1e200),  # its square overflows
+    (lambda ps: Adam(ps, lr=0.01, weight_decay=0.1), -1e160),
+]
+IDS = ["sgd", "sgd-momentum-inf", "sgd-momentum-decay", "adam", "adam-decay"]
+
+
+@pytest.mark.parametrize(("make", "bad_blame"), OPTIMIZERS_AND_BAD_BLAME, ids=IDS)
+def test_a_refused_step_leaves_knobs_and_optimizer_state_as_they_were(make, bad_blame):
+    optimizer, safe, wild = refusable(make)
+    before = optimizer_state(optimizer)
+    safe.grad, wild.grad = 0.2, bad_blame
+    with pytest.raises(FloatingPointError, match=r"L1\.N1\.w1.*No knob was changed"):
+        optimizer.step()
+    assert optimizer_state(optimizer) == before
+
+
+@pytest.mark.parametrize(("make", "bad_blame"), OPTIMIZERS_AND_BAD_BLAME, ids=IDS)
+def test_a_retry_after_fixing_the_blame_gives_exactly_a_first_trys_numbers(make, bad_blame):
+    retried, safe, wild = refusable(make)
+    safe.grad, wild.grad = 0.2, bad_blame
+    with pytest.raises(FloatingPointError):
+        retried.step()
+    safe.grad, wild.grad = 0.2, 0.7  # fixed
+    retried.step()
+    retried.step()
+
+    first_try, safe2, wild2 = refusable(make)
+    safe2.grad, wild2.grad = 0.2, 0.7
+    first_try.step()
+    first_try.step()
+    assert optimizer_state(retried) == optimizer_state(first_try)  # bit for bit
+
+
+def test_adam_refuses_a_blame_whose_square_would_overflow_instead_of_freezing_the_knob():
+    p = knob(1.0, 1e200, "L2.N1.b")
+    optimizer = Adam([p], lr=0.1)
+    with pytest.raises(FloatingPointError, match=r"L2\.N1\.b.*running square"):
+        optimizer.step()
+    assert optimizer.squares == [0.0] and optimizer.steps == 0
+    p.grad = 1.0
+    optimizer.step()
+    assert p.data == pytest.approx(0.9)  # it still moves
+
+
+def test_adam_takes_a_large_blame_whose_square_fits():
+    p = knob(1.0, 1e150)
+    Adam([p], lr=0.1).step()
+    assert p.data == pytest.approx(0.9)
+
+
+def test_an_unlabelled_knob_is_named_by_its_place():
+    p = Value(1.0)
+    p.grad = math.inf
+    with pytest.raises(FloatingPointError, match=r"parameter 1 \(of 2, unlabelled\)"):
+        SGD([Value(0.0), p], lr=0.1).step()
+
+
+# ----------------------------------------------------------------------
+# Settings are checked before they are stored
+# ----------------------------------------------------------------------
+
+BAD_SETTINGS = [
+    (lambda ps: SGD(ps, lr=0.1), "lr", -0.5, ValueError, "greater than 0"),
+    (lambda ps: SGD(ps, lr=0.1), "lr", 10**400, ValueError, "lr (the learning rate) must be"),
+    (lambda ps: SGD(ps, lr=0.1), "lr", "0.1", TypeError, "must be a number"),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.5), "momentum", 1.5, ValueError, "below 1"),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.5), "momentum", math.nan, ValueError, "finite"),
+    (lambda ps: SGD(ps, lr=0.1), "weight_decay", -1.0, ValueError, "at least 0"),
+    (lambda ps: Adam(ps), "lr", math.inf, ValueError, "finite"),
+    (lambda ps: Adam(ps), "betas", (0.9, 1.0), ValueError, "betas[1]"),
+    (lambda ps: Adam(ps), "betas", (2.0, 0.9), ValueError, "betas[0]"),
+    (lambda ps: Adam(ps), "betas", 0.9, ValueError, "pair"),
+    (lambda ps: Adam(ps), "beta1", -0.1, ValueError, "betas[0]"),
+    (lambda ps: Adam(ps), "beta2", 1.0, ValueError, "betas[1]"),
+    (lambda ps: Adam(ps), "eps", 0.0, ValueError, "eps"),
+    (lambda ps: Adam(ps), "weight_decay", 10**400, ValueError, "weight_decay"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "bad", "error", "words"),
+    BAD_SETTINGS,
+    ids=[f"{name}={quoted(bad, 12)}" for _, name, bad, _, _ in BAD_SETTINGS],
+)
+def test_a_rejected_setting_never_sticks(make, name, bad, error, words):
+    p = knob(1.0, 1.0)
+    optimizer = make([p])
+    before = getattr(optimizer, name)
+    with pytest.raises(error) as caught:
+        setattr(optimizer, name, bad)
+    assert words in str(caught.value)
+    assert len(str(caught.value)) < 300
+    assert getattr(optimizer, name) == before
+    optimizer.step()
+    assert p.data < 1.0  # still descends: no rejected value took effect
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    ids=["lr", "eps", "momentum"],
+    argvalues=[
+        (lambda: SGD([Value(1.0)], lr=10**400), "SGD lr (the learning rate) must be a finite"),
+        (lambda: Adam([Value(1.0)], lr=0.1, eps=10**400), "Adam eps must be a finite"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum=10**400), "SGD momentum must be a finite"),
+    ],
+)
+def test_huge_whole_numbers_get_an_error_naming_the_argument(call, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        call()
+
+
+def test_settings_can_be_changed_between_steps():
+    p = knob(1.0, 1.0)
+    optimizer = Adam([p], lr=0.1)
+    optimizer.betas = (0.5, 0.6)
+    optimizer.eps = 1e-6
+    assert (optimizer.beta1, optimizer.beta2, optimizer.eps) == (0.5, 0.6, 1e-6)
+    optimizer.step()
+    assert p.data == pytest.approx(1.0 - 0.1 * 1.0 / (1.0 + 1e-6))

@@ -141,3 +141,40 @@ def test_moons_without_matplotlib_says_how_to_get_the_pictures(moons, capsys, mo
     told = capsys.readouterr().out
     assert "step   10/10" in told
     assert 'pip install "microgradx[demos]"' in told
+
+
+def test_moons_pictures_are_replaced_in_one_step(moons, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from microgradx import files
+
+    for name in ("moons_boundary.png", "moons_loss.png"):
+        (tmp_path / name).write_bytes(b"the old picture")
+    points, labels = moons.make_moons(20, 0.1, random.Random(0))
+    model = moons.build_model(0)
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        moons.save_pictures(model, points, labels, [1.0, 0.5], tmp_path, grid_cells=5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["moons_boundary.png", "moons_loss.png"]
+    assert (tmp_path / "moons_boundary.png").read_bytes() == b"the old picture"
+
+
+def test_the_house_demo_without_a_working_renderer_says_so_and_goes_on(
+    house_prices, capsys, monkeypatch, tmp_path
+):
+    from fake_renderers import fake_renderer
+
+    if sys.platform == "win32":
+        pytest.skip("fake renderers are scripts")
+    monkeypatch.setenv("MICROGRADX_DOT", str(fake_renderer(tmp_path, "garbage")))
+    monkeypatch.setattr(house_prices, "OUTPUT", tmp_path / "output")
+    data = house_prices.make_data()
+    model = house_prices.build_model(data.train, house_prices.SEED)
+    first = house_prices.forward_and_backward(model, data.scaling, data.train[0])
+    house_prices.save_pictures(first.loss, model)
+    told = capsys.readouterr().out
+    assert "(No blame graph: The Graphviz renderer" in told
+    assert "is not an SVG file" in told
