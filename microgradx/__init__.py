@@ -8,7 +8,8 @@ Drawing and the player load Graphviz only when first used, to keep this import f
 micrograd lecture's ``draw_dot``) draw with the renderer microgradx finds.
 """
 
-from microgradx import losses, nn, optim
+from microgradx import losses, nn, ops, optim
+from microgradx.autodiff import grad, hessian, jvp
 from microgradx.engine import Value, dot, is_grad_enabled, no_grad, sum_values, topological_order
 from microgradx.gradcheck import GradcheckError, gradcheck, numerical_grad
 from microgradx.nn import MLP, Layer, Module, Neuron
@@ -51,12 +52,16 @@ __all__ = [
     "dot",
     "draw_dot",
     "explain",
+    "grad",
     "gradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jvp",
     "losses",
     "nn",
     "no_grad",
     "numerical_grad",
+    "ops",
     "optim",
     "sum_values",
     "topological_order",

@@ -40,7 +40,7 @@ import unicodedata
 from pathlib import Path
 
 from microgradx.engine import Value
-from microgradx.expr import ExpressionError, parse_expression
+from microgradx.expr import FUNCTIONS, ExpressionError, parse_expression
 from microgradx.messages import PATH_LIMIT, QUOTE_LIMIT, quoted, shortened
 
 TYPE_CHECKING = False
@@ -57,7 +57,18 @@ DOT_SUFFIXES = (".dot", ".gv")
 
 MATH_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
-EXAMPLES = """\
+
+def _function_list() -> str:
+    """The formula functions, from the table of primitives: ``exp log ... leaky_relu(x, slope)``."""
+    shown = []
+    for name, primitive in FUNCTIONS.items():
+        shown.append(name)
+        if primitive.parameters:
+            shown.append(f"{name}(x, {', '.join(primitive.parameters)})")
+    return " ".join(shown)
+
+
+EXAMPLES = f"""\
 examples:
   microgradx graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg
   microgradx graph "tanh(x*w + b)" x=2 w=-3 b=6.88 --parameters w,b -o knobs.svg
@@ -67,7 +78,7 @@ examples:
   microgradx graph "(-x*w)" x=2 w=3     (a formula starting with '-' goes in parentheses)
 
 formulas may use numbers, names, + - * / ** (power), parentheses, pi, and
-exp log sqrt tanh sigmoid relu sin cos abs leaky_relu(x) leaky_relu(x, slope).
+{_function_list()}.
 Each name becomes one input node labelled with its name; a value may be a number
 or a formula without names (x=pi/4, w=1/3).
 

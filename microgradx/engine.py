@@ -491,17 +491,18 @@ def _dot_of_values(weights: tuple[Value, ...], inputs: tuple[Value, ...]) -> Val
 
 
 def _install_functions() -> None:
-    """Make every primitive callable as a function: ``ops.softplus(x)``, ``ops.add(2, x)``."""
+    """Make every primitive callable as a function: ``ops.softplus(x)``, ``ops.add(2, x)``,
+    ``ops.sum_([a, b, c])``, ``ops.dot([w1, w2, x1, x2])`` (weights, then inputs)."""
     for primitive in ops.PRIMITIVES.values():
         primitive.apply = _function_form(primitive)
 
 
 def _function_form(primitive: ops.Primitive) -> Callable[..., Value]:
     name = primitive.function or primitive.name
-    if primitive.name == "sum":
-        return lambda *terms: sum_values(terms)
+    if primitive.name == "sum":  # like its rule, an n-ary op takes its inputs as one list
+        return sum_values
     if primitive.name == "dot":
-        return dot
+        return lambda pairs: dot(pairs[: len(pairs) // 2], pairs[len(pairs) // 2 :])
     if primitive.name == "**n":
         return lambda x, n: _power_of_number(_operand(x, name), _real_number(n, "x ** n"))
     if primitive.name == "leaky_relu":

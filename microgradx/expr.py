@@ -39,6 +39,7 @@ import unicodedata
 import warnings
 from numbers import Real
 
+from microgradx import ops
 from microgradx.engine import Value
 
 TYPE_CHECKING = False
@@ -55,19 +56,10 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 200
 """The deepest nesting accepted, counting each operator in a chain (``a+b+c`` is 3)."""
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": Value.__abs__,
-}
-"""The functions a formula may call. Each takes one Value; leaky_relu may take a slope."""
+FUNCTIONS: dict[str, ops.Primitive] = dict(ops.FUNCTIONS)
+"""The functions a formula may call: every primitive of the table (``microgradx.ops``)
+that has a function name. Each takes one Value, then its settings as plain numbers
+(``leaky_relu(x, 0.1)``); a setting left out takes its default."""
 
 CONSTANTS: dict[str, float] = {"pi": math.pi}
 """Names with a fixed value. Each becomes one labelled leaf, like a variable."""
@@ -326,16 +318,20 @@ class _Checker:
                 keyword,
                 ": pass them by position, like leaky_relu(x, 0.1)",
             )
-        most = 2 if name == "leaky_relu" else 1
+        settings = FUNCTIONS[name].parameters
+        most = 1 + len(settings)
         if not 1 <= len(node.args) <= most:
-            wanted = "1 or 2 arguments (x, slope)" if most == 2 else "1 argument"
+            wanted = (
+                f"1 or {most} arguments (x, {', '.join(settings)})" if settings else "1 argument"
+            )
             raise self.error(f"{name} takes {wanted}, got {len(node.args)}", node)
         for argument in node.args:
             self.check(argument)
-        if len(node.args) == 2 and _has_variables(node.args[1]):
-            raise self.error(
-                "the slope of leaky_relu must be a number", node.args[1], ", not a name"
-            )
+        for setting, argument in zip(settings, node.args[1:]):
+            if _has_variables(argument):
+                raise self.error(
+                    f"the {setting} of {name} must be a number", argument, ", not a name"
+                )
 
     def error(
         self, problem: str, node: ast.AST, fix: str = "", byte_offset: int | None = None
@@ -444,9 +440,8 @@ class _Builder:
         assert isinstance(node, ast.Call), "the checker lets nothing else through"
         function = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
         argument = self.value(node.args[0])
-        if len(node.args) == 2:
-            return self.apply(node, function, argument, self.number(node.args[1]))
-        return self.apply(node, function, argument)
+        settings = [self.number(setting) for setting in node.args[1:]]
+        return self.apply(node, function, argument, *settings)
 
     def number(self, node: ast.AST) -> float:
         """A part without variables (an exponent, a slope), worked out to a plain number."""

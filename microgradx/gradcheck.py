@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from microgradx.engine import Value, is_grad_enabled, no_grad
+from microgradx.engine import Value, is_grad_enabled
 from microgradx.messages import quoted
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
@@ -120,8 +120,8 @@ def numerical_grad(
     from the Taylor series, plus about 2.2e-16 * |f| / h from rounding.
 
     ``f`` gets one fresh leaf Value per input (with the input's label, if it is a
-    Value) and must return a Value. It runs inside ``no_grad()``: no graph is
-    needed to measure how far the output moves.
+    Value) and must return a Value. The graph is recorded as usual, so that ``f``
+    may itself take a derivative (``grad(..., create_graph=True)``), which needs it.
 
     Raises ``ValueError`` if f cannot be evaluated at a nudged point (the nudge
     crossed the edge of f's domain, for example log near 0): use a smaller eps, or
@@ -290,18 +290,17 @@ def _output_at(
     h: float,
 ) -> float:
     """f's output number with input ``index`` moved to ``nudged``, the others unchanged."""
-    with no_grad():
-        leaves = [Value(x, label) for x, label in zip(numbers, labels)]
-        leaves[index] = Value(nudged, labels[index])
-        try:
-            output = f(*leaves)
-        except (ArithmeticError, ValueError) as error:
-            raise ValueError(
-                f"numerical_grad could not evaluate f with {_input_name(index, labels[index])} "
-                f"nudged from {numbers[index]!r} to {nudged!r} (step h = {h:.3g}): "
-                f"{type(error).__name__}: {error} The nudge crossed the edge of f's "
-                "domain. Use a smaller eps, or a point further from the edge."
-            ) from error
+    leaves = [Value(x, label) for x, label in zip(numbers, labels)]
+    leaves[index] = Value(nudged, labels[index])
+    try:
+        output = f(*leaves)
+    except (ArithmeticError, ValueError) as error:
+        raise ValueError(
+            f"numerical_grad could not evaluate f with {_input_name(index, labels[index])} "
+            f"nudged from {numbers[index]!r} to {nudged!r} (step h = {h:.3g}): "
+            f"{type(error).__name__}: {error} The nudge crossed the edge of f's "
+            "domain. Use a smaller eps, or a point further from the edge."
+        ) from error
     return _as_output(output, f).data
 
 

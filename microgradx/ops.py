@@ -90,6 +90,7 @@ class Primitive:
         function: str | None = None,
         parameters: tuple[str, ...] = (),
         input_names: tuple[str, ...] = ("value",),
+        said: str = "",
         shapes: tuple[tuple[str, ...], ...] = (("node",),),
         code: str = "",
         edge_distance: Callable[..., float] | None = None,
@@ -119,9 +120,11 @@ class Primitive:
         """Names of its plain-number settings (``("n",)`` for ``x ** n``)."""
         self.input_names = input_names
         """What error messages call unlabelled inputs (``("numerator", "divisor")``)."""
+        self.said = said
+        """How a sentence names the op, when not by its name: ``"negation"``, ``"a sum"``."""
         self.shapes = shapes
         """The argument shapes random tests may give it (see ``microgradx.testing``)."""
-        self.code = code or (f"{function}({{0}})" if function else expression)
+        self.code = code or (f"ops.{function}({{0}})" if function else expression)
         """How ``microgradx.testing`` writes the step as Python: ``"{0}.tanh()"``."""
         self.edge_distance = edge_distance or _smooth_everywhere
         """How far numbers are from a kink, a pole or the domain's edge (inf: none)."""
@@ -170,15 +173,20 @@ class Primitive:
     ) -> str:
         """The local derivative for input ``slot`` as a formula: ``1 - out²``, ``2 x x``."""
         if self.name == "sum":
-            return "1"
+            return "1.0"
         if self.name == "dot":
             half = len(operands) // 2
             return operands[slot + half] if slot < half else operands[slot - half]
-        settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
         if self.name == "**n":
             return _power_rule_text(operands[0], parameters[0])
-        shown = [bracketed(x) for x in operands]
-        return self.rules[slot].format(*shown, out=bracketed(out), **settings)
+        settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
+        return self.rules[slot].format(*operands, out=out, **settings)
+
+    def spoken(self, parameters: Sequence[float] = ()) -> str:
+        """How a sentence names the op: ``'+'``, ``tanh``, ``the power 2``, ``a sum``."""
+        if self.name == "**n":
+            return f"the power {parameters[0]:g}"
+        return self.said or (self.function or f"'{self.name}'")
 
 
 class Op(str):
@@ -227,14 +235,14 @@ def _always_fits(bound: float, *numbers: float) -> bool:
 
 def bracketed(text: str, *, spaced: bool = True) -> str:
     """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``."""
-    if _is_call(text):
+    if is_call(text):
         return text
     if text.startswith("-") or (spaced and " " in text):
         return f"({text})"
     return text
 
 
-def _is_call(text: str) -> bool:
+def is_call(text: str) -> bool:
     """True for ``tanh(a + b)``: a name, then brackets that close only at the very end."""
     name, bracket, _ = text.partition("(")
     if not (bracket and name.isidentifier() and text.endswith(")")):
@@ -597,7 +605,7 @@ add = Primitive(
     derivatives=lambda a, b, out: (1.0, 1.0),
     js="(a, b) => [a + b, [1, 1]]",
     expression="{0} + {1}",
-    rules=("1", "1"),
+    rules=("1.0", "1.0"),
     note="Addition passes blame on unchanged: its local derivatives are 1.",
     input_names=("value", "value"),
     shapes=_TWO,
@@ -609,7 +617,7 @@ subtract = Primitive(
     derivatives=lambda a, b, out: (1.0, -1.0),
     js="(a, b) => [a - b, [1, -1]]",
     expression="{0} - {1}",
-    rules=("1", "-1"),
+    rules=("1.0", "-1.0"),
     note="a - b passes blame to a unchanged (local 1) and to b with its sign flipped (-1).",
     input_names=("value", "value"),
     shapes=_TWO,
@@ -650,8 +658,9 @@ negate = Primitive(
     derivatives=lambda x, out: (-1.0,),
     js="(x) => [-x, [-1]]",
     expression="-{0}",
-    rules=("-1",),
+    rules=("-1.0",),
     note="Negation flips the sign of the blame (local -1).",
+    said="negation",
 )
 absolute = Primitive(
     "abs",
@@ -683,6 +692,7 @@ power = Primitive(
     expression="{0} ** {1}",
     rules=("{1} × {0} ** ({1} - 1)", "{out} × log({0})"),
     note="For a ** b the local derivatives are b·a^(b-1) for a and a^b·log(a) for b.",
+    said="a power",
     input_names=("base", "exponent"),
     shapes=_VALUE_EXPONENT,
     edge_distance=_positive_part,
@@ -877,6 +887,7 @@ sum_ = Primitive(
     js="(terms) => [sumOf(terms), terms.map(() => 1)]",
     expression="sum",
     note="A sum passes blame on unchanged: its local derivatives are 1.",
+    said="a sum",
     shapes=_SUM,
     code="sum_values([{all}])",
 )
@@ -893,6 +904,7 @@ dot = Primitive(
     expression="dot",
     note="For a dot product, each weight's local derivative is its input, and each "
     "input's is its weight.",
+    said="a dot product (sum of weight × input)",
     shapes=_DOT,
     code="dot([{weights}], [{inputs}])",
 )

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from microgradx.engine import Value, topological_order
 from microgradx.graph import draw_dot, format_number
+from microgradx.ops import Op, bracketed, is_call
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -322,7 +323,7 @@ class _Recorder:
             if share.paths > 1:
                 lines.append(
                     f"  running total: {child}.grad = {format_number(share.total_before)} + "
-                    f"{_bracketed(format_number(share.share))} = "
+                    f"{bracketed(format_number(share.share))} = "
                     f"{format_number(share.total_after)}"
                     f"   (path {share.path} of {share.paths})"
                 )
@@ -403,7 +404,7 @@ class _Recorder:
         for j in self.children_of(i):
             node = self.order[j]
             constant = not node.children and self.names[j] == format_number(node.data)
-            data.append(_bracketed(self.names[j]) if constant else f"{self.refs[j]}.data")
+            data.append(bracketed(self.names[j]) if constant else f"{self.refs[j]}.data")
         return data
 
     def input_labels(self, i: int) -> list[str]:
@@ -452,33 +453,11 @@ def _node_names(order: list[Value], index: dict[Value, int]) -> list[str]:
 
 def _reference(name: str) -> str:
     """A name to put before ``.grad``: ``(x1 * w1).grad``, ``(2.0).grad``, ``w1.grad``."""
-    if _is_call(name):
+    if is_call(name):
         return name
     if any(character in name for character in " +-*/") or name[:1].isdigit():
         return f"({name})"
     return name
-
-
-def _bracketed(text: str, *, spaced: bool = True) -> str:
-    """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``."""
-    if _is_call(text):
-        return text
-    if text.startswith("-") or (spaced and " " in text):
-        return f"({text})"
-    return text
-
-
-def _is_call(text: str) -> bool:
-    """True for ``tanh(a + b)``: a name, then brackets that close only at the very end."""
-    name, bracket, _ = text.partition("(")
-    if not (bracket and name.isidentifier() and text.endswith(")")):
-        return False
-    depth = 0
-    for position, character in enumerate(text[len(name) :], start=len(name)):
-        depth += {"(": 1, ")": -1}.get(character, 0)
-        if depth == 0 and position < len(text) - 1:
-            return False
-    return True
 
 
 def _unique(items: Sequence[Any]) -> list[Any]:
@@ -491,21 +470,15 @@ def _join_names(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-_FUNCTION_NAMES = {
-    "neg": "negation",
-    "abs": "abs",
-    "sum": "a sum",
-    "dot": "a dot product (sum of weight × input)",
-    "**": "a power",
-}
+# The per-op texts come from the table of primitives (microgradx/ops.py). A hand-made
+# op (a plain str, not an ops.Op) has no entry: it is written as a call, with no rule.
 
 
 def _op_name(op: str) -> str:
-    if op in ("+", "-", "*", "/"):
-        return f"'{op}'"
-    if op.startswith("**") and op != "**":
-        return f"the power {op[2:]}"
-    return _FUNCTION_NAMES.get(op, op)
+    """How a sentence names the op: ``'+'``, ``tanh``, ``the power 2``."""
+    if isinstance(op, Op):
+        return op.primitive.spoken(op.parameters)
+    return op
 
 
 def _expression(op: str, operands: Sequence[str]) -> str:
@@ -513,96 +486,24 @@ def _expression(op: str, operands: Sequence[str]) -> str:
 
     Works alike for names and for numbers (``2.0 * (-3.0)``).
     """
-    if op in ("+", "sum"):
-        return " + ".join([operands[0], *(_bracketed(x, spaced=False) for x in operands[1:])])
-    if op == "-" and len(operands) == 2:
-        return f"{operands[0]} - {_bracketed(operands[1])}"
-    if op in ("*", "/", "**") and len(operands) == 2:
-        return f"{_bracketed(operands[0])} {op} {_bracketed(operands[1])}"
-    if op.startswith("**") and len(operands) == 1:
-        return f"{_bracketed(operands[0])} ** {op[2:]}"
-    if op == "neg" and len(operands) == 1:
-        return f"-{_bracketed(operands[0])}"
-    if op == "dot":
-        half = len(operands) // 2
-        weights, inputs = operands[:half], operands[half:]
-        return " + ".join(f"{_bracketed(w)} * {_bracketed(x)}" for w, x in zip(weights, inputs))
+    if isinstance(op, Op):
+        return op.primitive.expression_text(operands, op.parameters)
     return f"{op}({', '.join(operands)})"
 
 
 def _local_rule(op: str, slot: int, inputs: Sequence[str], out: str) -> str | None:
-    """The local derivative d out / d input as a formula, or None for an unknown op.
+    """The local derivative d out / d input as a formula, or None for a hand-made op.
 
     ``inputs`` name the inputs' numbers (``x.data``, or a constant like ``2.0``) and
     ``out`` the result's (``y.data``).
     """
-    x = inputs[slot]
-    if op in ("+", "sum"):
-        return "1.0"
-    if op == "-":
-        return "1.0" if slot == 0 else "-1.0"
-    if op == "neg":
-        return "-1.0"
-    if op == "*":
-        return inputs[1 - slot]
-    if op == "/":
-        a, b = inputs
-        return f"1 / {b}" if slot == 0 else f"-{a} / {b}²"
-    if op == "dot":
-        half = len(inputs) // 2
-        return inputs[slot + half] if slot < half else inputs[slot - half]
-    if op == "**":
-        a, b = inputs
-        return f"{b} × {a} ** ({b} - 1)" if slot == 0 else f"{out} × log({a})"
-    if op.startswith("**"):
-        try:
-            n = float(op[2:])
-        except ValueError:
-            return None
-        return f"{n:g} × {x} ** {n - 1:g}"
-    rules = {
-        "abs": f"sign({x})",
-        "exp": out,
-        "log": f"1 / {x}",
-        "sqrt": f"1 / (2 × {out})",
-        "tanh": f"1 - {out}²",
-        "sigmoid": f"{out} × (1 - {out})",
-        "relu": f"(1 if {x} > 0, else 0)",
-        "leaky_relu": f"(1 if {x} > 0, else the slope)",
-        "sin": f"cos({x})",
-        "cos": f"-sin({x})",
-    }
-    return rules.get(op)
-
-
-_LOCAL_RULE_NOTES = {
-    "+": "Addition passes blame on unchanged: its local derivatives are 1.",
-    "sum": "A sum passes blame on unchanged: its local derivatives are 1.",
-    "-": "a - b passes blame to a unchanged (local 1) and to b with its sign flipped (-1).",
-    "neg": "Negation flips the sign of the blame (local -1).",
-    "*": "For a product, the local derivative for each factor is the other factor.",
-    "/": "For a / b the local derivatives are 1/b for a and -a/b² for b.",
-    "dot": "For a dot product, each weight's local derivative is its input, and each "
-    "input's is its weight.",
-    "**": "For a ** b the local derivatives are b·a^(b-1) for a and a^b·log(a) for b.",
-    "abs": "abs passes blame on with the sign of its input (0 at the kink).",
-    "exp": "exp is its own derivative: the local derivative is the output itself.",
-    "log": "The local derivative of log(x) is 1/x.",
-    "sqrt": "The local derivative of sqrt(x) is 1 / (2 sqrt(x)).",
-    "tanh": "The local derivative of tanh is 1 - tanh², read from the output.",
-    "sigmoid": "The local derivative of the sigmoid s is s·(1 - s), read from the output.",
-    "relu": "relu passes blame on where its input was positive, and blocks it elsewhere.",
-    "leaky_relu": "leaky_relu passes blame on where its input was positive, and a "
-    "small slope of it elsewhere.",
-    "sin": "The local derivative of sin(x) is cos(x).",
-    "cos": "The local derivative of cos(x) is -sin(x).",
-}
+    if isinstance(op, Op):
+        return op.primitive.rule_text(slot, inputs, out, op.parameters)
+    return None
 
 
 def _local_rule_note(op: str) -> str:
-    if op.startswith("**") and op != "**":
-        return "The power rule: the local derivative of xⁿ is n·xⁿ⁻¹."
-    return _LOCAL_RULE_NOTES.get(op, "")
+    return op.primitive.note if isinstance(op, Op) else ""
 
 
 # ----------------------------------------------------------------------

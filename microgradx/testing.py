@@ -55,7 +55,8 @@ except ImportError as error:
         'pip install hypothesis (or pip install "microgradx[test]").'
     ) from error
 
-from microgradx.engine import Value, dot, no_grad, sum_values
+from microgradx import ops
+from microgradx.engine import Value, no_grad
 from microgradx.gradcheck import DEFAULT_EPS
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
@@ -159,58 +160,11 @@ class Operation:
         self.shapes = shapes
         self.shape_choice = st.sampled_from(shapes)
         self.template = template
-        self.edge_distance = edge_distance or _smooth_everywhere
-        self.fits = fits or _always_fits
+        self.edge_distance = edge_distance or (lambda *numbers: math.inf)
+        self.fits = fits or (lambda bound, *numbers: True)
 
     def __repr__(self) -> str:
         return f"Operation({self.name!r})"
-
-
-def _smooth_everywhere(*numbers: float) -> float:
-    return math.inf
-
-
-def _always_fits(bound: float, *numbers: float) -> bool:
-    return True
-
-
-# Argument shapes: each op lists the shapes its arguments may take. A "node" is an
-# earlier node, a "term" a node or a constant; the other slots are constants.
-_ONE = (("node",),)
-_TWO = (("node", "node"), ("node", "constant"), ("constant", "node"))
-_NUMBER_EXPONENT = (("node", "exponent"),)
-_VALUE_EXPONENT = (("node", "node"), ("base", "node"))
-_SLOPE = (("node", "slope"),)
-_SUM = tuple(("term",) * count for count in range(1, 5))
-_DOT = tuple(("term",) * (2 * count) for count in range(1, 4))
-
-
-def _distance_from_zero(x: float, *constants: float) -> float:
-    """For relu, abs, leaky_relu (kink at 0), and log, sqrt (defined for x > 0)."""
-    return abs(x)
-
-
-def _positive_part(x: float, *constants: float) -> float:
-    return x
-
-
-def _divisor_distance(numerator: float, divisor: float) -> float:
-    return abs(divisor)
-
-
-def _power_distance(base: float, exponent: float) -> float:
-    """x ** n with a number n: poles at 0 for n < 0; for a fractional n, x must be > 0."""
-    if not exponent.is_integer():
-        return base
-    return abs(base) if exponent < 0.0 else math.inf
-
-
-def _exp_fits(bound: float, x: float) -> bool:
-    return x <= math.log(bound)
-
-
-def _value_power_fits(bound: float, base: float, exponent: float) -> bool:
-    return base > 0.0 and abs(exponent * math.log(base)) <= math.log(bound)
 
 
 EXPONENTS = (2.0, 3.0, -1.0, 0.5, -2.0, 1.5, -0.5, 0.0, 1.0)
@@ -240,40 +194,27 @@ _CHAIN_LINK = st.integers(0, 4)
 _NODES_BACK = st.integers(0, 1 << 16)
 """How far back from the newest node another argument reaches (modulo the count)."""
 
-_OPERATIONS = (
-    Operation("+", lambda a, b: a + b, _TWO, "{0} + {1}"),
-    Operation("-", lambda a, b: a - b, _TWO, "{0} - {1}"),
-    Operation("*", lambda a, b: a * b, _TWO, "{0} * {1}"),
-    Operation("/", lambda a, b: a / b, _TWO, "{0} / {1}", _divisor_distance),
-    Operation("**n", lambda a, n: a**n, _NUMBER_EXPONENT, "{0} ** {1}", _power_distance),
-    Operation(
-        "**", lambda a, b: a**b, _VALUE_EXPONENT, "{0} ** {1}", _positive_part, _value_power_fits
-    ),
-    Operation("neg", lambda a: -a, _ONE, "-{0}"),
-    Operation("abs", abs, _ONE, "abs({0})", _distance_from_zero),
-    Operation("exp", lambda a: a.exp(), _ONE, "{0}.exp()", fits=_exp_fits),
-    Operation("log", lambda a: a.log(), _ONE, "{0}.log()", _positive_part),
-    Operation("sqrt", lambda a: a.sqrt(), _ONE, "{0}.sqrt()", _positive_part),
-    Operation("tanh", lambda a: a.tanh(), _ONE, "{0}.tanh()"),
-    Operation("sigmoid", lambda a: a.sigmoid(), _ONE, "{0}.sigmoid()"),
-    Operation("relu", lambda a: a.relu(), _ONE, "{0}.relu()", _distance_from_zero),
-    Operation(
-        "leaky_relu",
-        lambda a, slope: a.leaky_relu(slope),
-        _SLOPE,
-        "{0}.leaky_relu({1})",
-        _distance_from_zero,
-    ),
-    Operation("sin", lambda a: a.sin(), _ONE, "{0}.sin()"),
-    Operation("cos", lambda a: a.cos(), _ONE, "{0}.cos()"),
-    Operation("sum", lambda *terms: sum_values(terms), _SUM, "sum_values([{all}])"),
-    Operation(
-        "dot",
-        lambda *pairs: dot(pairs[: len(pairs) // 2], pairs[len(pairs) // 2 :]),
-        _DOT,
-        "dot([{weights}], [{inputs}])",
-    ),
-)
+
+def _operation(primitive: ops.Primitive) -> Operation:
+    """What the generator needs of a primitive, read from its entry in the table."""
+    if primitive.arity is None:  # sum, dot: the arguments go in as one list
+
+        def apply(*arguments: Any) -> Value:
+            return primitive(list(arguments))
+
+    else:
+        apply = primitive
+    return Operation(
+        primitive.name,
+        apply,
+        primitive.shapes,
+        primitive.code,
+        primitive.edge_distance,
+        primitive.fits,
+    )
+
+
+_OPERATIONS = tuple(_operation(primitive) for primitive in ops.PRIMITIVES.values())
 _OPERATIONS_BY_NAME = {operation.name: operation for operation in _OPERATIONS}
 
 OPERATION_NAMES = tuple(_OPERATIONS_BY_NAME)
@@ -374,7 +315,7 @@ class Expression:
         return lines
 
     def __str__(self) -> str:
-        return "\n".join(["from microgradx import Value, dot, sum_values", *self.lines()])
+        return "\n".join(["from microgradx import Value, dot, ops, sum_values", *self.lines()])
 
     def __repr__(self) -> str:
         return f"Expression({'; '.join(self.lines())})"
@@ -540,8 +481,11 @@ class _NudgeProbe:
                 and operation.edge_distance(*numbers) > 0.0
             ):
                 return False
-        with no_grad():
-            results = [_evaluate(operation, arguments, point) for point in self.points]
+        try:
+            with no_grad():
+                results = [_evaluate(operation, arguments, point) for point in self.points]
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return False  # outside the op's domain, or too large: draw another step
         if max(abs(result) for result in results) > self.max_magnitude:
             return False
         new_wobble = max(abs(result - results[0]) for result in results)
