@@ -73,6 +73,11 @@ class OutOfDomain(Exception):
         return self.error(self.message.format(*names, **shown))
 
 
+PRIMITIVES: dict[str, Primitive] = {}
+"""Every primitive, by the name its nodes show (``"**n"`` for ``x ** number``), in the
+order of the table below. Making a ``Primitive`` adds it here."""
+
+
 class Primitive:
     """One entry of the table: an op and everything the features need to know about it."""
 
@@ -135,6 +140,9 @@ class Primitive:
         self._ops_by_parameters: dict[tuple[float, ...], Op] = {}
         self.apply: Callable[..., Value] = _engine_not_loaded
         """Builds a node; the engine installs it (``ops.tanh(x)`` calls it)."""
+        if name in PRIMITIVES:
+            raise ValueError(f"the table of primitives has {name!r} twice")
+        PRIMITIVES[name] = self
 
     def __call__(self, *inputs: Any) -> Value:
         """Apply the op to Values or numbers: ``ops.softplus(x)``, ``ops.leaky_relu(x, 0.1)``."""
@@ -316,214 +324,6 @@ def _infinite_slope(expression: str) -> OutOfDomain:
 
 
 # ----------------------------------------------------------------------
-# The rules: result and local derivatives, on plain numbers
-# ----------------------------------------------------------------------
-
-
-def _add(a: float, b: float) -> Rule:
-    """a + b.   d/da = 1,   d/db = 1"""
-    return a + b, (1.0, 1.0)
-
-
-def _subtract(a: float, b: float) -> Rule:
-    """a - b.   d/da = 1,   d/db = -1"""
-    return a - b, (1.0, -1.0)
-
-
-def _multiply(a: float, b: float) -> Rule:
-    """a * b.   d/da = b,   d/db = a"""
-    return a * b, (b, a)
-
-
-def _divide(a: float, b: float) -> Rule:
-    """a / b.   d/da = 1/b,   d/db = -a/b^2 = -(a/b)/b"""
-    if b == 0.0:
-        raise OutOfDomain(
-            ZeroDivisionError,
-            "division by zero in {0} / {1}: the divisor is 0.0 (the numerator is {a}). "
-            "Dividing needs a non-zero divisor.",
-            a=a,
-        )
-    out = a / b
-    return out, _finite_slopes((1.0 / b, -out / b), "{0} / {1} with {1} = " + f"{b:g}")
-
-
-def _negate(x: float) -> Rule:
-    """-x.   d/dx = -1"""
-    return -x, (-1.0,)
-
-
-def _absolute(x: float) -> Rule:
-    """|x|.   d/dx = 1 if x > 0, -1 if x < 0, and 0 at the kink x = 0"""
-    return abs(x), (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
-
-
-def _power_of_number(x: float, n: float) -> Rule:
-    """x ** n for a plain number n (the power rule).   d/dx = n * x^(n-1)"""
-    if not math.isfinite(n):
-        raise OutOfDomain(ValueError, "{0} ** n needs a finite exponent, got {n}.", n=n)
-    expression = f"{{0}} ** {n:g} at {{0}} = {x:g}"
-    out = _real_power(x, n, expression)
-    if n == 0.0:
-        return out, (0.0,)
-    if x == 0.0 and n < 1.0:
-        raise _infinite_slope(expression)
-    slope = n * _real_power(x, n - 1.0, expression)
-    return out, _finite_slopes((slope,), expression)
-
-
-def _power_of_values(a: float, b: float) -> Rule:
-    """a ** b for two Values.   d/da = b * a^(b-1),   d/db = a^b * log(a)"""
-    expression = f"{{0}} ** {{1}} at {{0}} = {a:g}, {{1}} = {b:g}"
-    if a < 0.0 or (a == 0.0 and b <= 0.0):
-        raise OutOfDomain(
-            ValueError,
-            expression + ": a Value exponent needs a positive base, because the slope "
-            "with respect to the exponent is a^b * log(a). If the exponent is a fixed "
-            "number, write it as a plain number (x ** 2): that allows any base.",
-        )
-    out = _real_power(a, b, expression)
-    if a == 0.0:
-        if b < 1.0:
-            raise _infinite_slope(expression)
-        return out, (1.0 if b == 1.0 else 0.0, 0.0)
-    slopes = (b * _real_power(a, b - 1.0, expression), out * math.log(a))
-    return out, _finite_slopes(slopes, expression)
-
-
-def _exp(x: float) -> Rule:
-    """e^x.   d/dx e^x = e^x"""
-    if x > LARGEST_EXP_INPUT:
-        raise OutOfDomain(
-            OverflowError,
-            "exp({0}) with {0} = {x} is too large for a float (exp overflows above "
-            f"{LARGEST_EXP_INPUT:.2f}). Scale the input down, or use a numerically "
-            "stable form such as sigmoid, softplus or log-sum-exp.",
-            x=x,
-        )
-    out = math.exp(x)
-    return out, (out,)
-
-
-def _log(x: float) -> Rule:
-    """Natural logarithm.   d/dx log(x) = 1/x   (defined for x > 0)"""
-    if x <= 0.0:
-        raise OutOfDomain(
-            ValueError,
-            "log({0}) is undefined for {0} = {x}: log needs a positive number. If the "
-            "input can reach 0, add a small epsilon (log(x + 1e-12)) or use a stable "
-            "loss from microgradx.losses.",
-            x=x,
-        )
-    return math.log(x), _finite_slopes((1.0 / x,), "log({0}) at {0} = " + f"{x:g}")
-
-
-def _log1p(x: float) -> Rule:
-    """log(1 + x), exact even for tiny x.   d/dx log(1 + x) = 1 / (1 + x)   (x > -1)"""
-    if x <= -1.0:
-        raise OutOfDomain(
-            ValueError,
-            "log1p({0}) = log(1 + {0}) is undefined for {0} = {x}: it needs {0} > -1.",
-            x=x,
-        )
-    return math.log1p(x), _finite_slopes((1.0 / (1.0 + x),), "log1p({0}) at {0} = " + f"{x:g}")
-
-
-def _sqrt(x: float) -> Rule:
-    """Square root.   d/dx sqrt(x) = 1 / (2 sqrt(x))   (defined for x > 0)"""
-    if x < 0.0:
-        raise OutOfDomain(
-            ValueError,
-            "sqrt({0}) is undefined for {0} = {x}: the square root of a negative "
-            "number is not a real number.",
-            x=x,
-        )
-    if x == 0.0:
-        raise OutOfDomain(
-            ValueError,
-            "sqrt({0}) at {0} = 0.0 has an infinite slope (1 / (2 sqrt(0))), so blame "
-            "cannot flow back through it. Add a small epsilon: (x + 1e-12).sqrt().",
-        )
-    out = math.sqrt(x)
-    return out, (0.5 / out,)
-
-
-def _tanh(x: float) -> Rule:
-    """Hyperbolic tangent.   d/dx tanh(x) = 1 - tanh(x)^2   (tanh(1000) is exactly 1.0)"""
-    t = math.tanh(x)
-    return t, (1.0 - t * t,)
-
-
-def _sigmoid(x: float) -> Rule:
-    """s(x) = 1 / (1 + e^-x).   d/dx s(x) = s(x) * (1 - s(x))
-
-    For x < 0 it is computed as e^x / (1 + e^x), so e^ never overflows and
-    sigmoid(-1000) is exactly 0.0.
-    """
-    if x >= 0.0:
-        s = 1.0 / (1.0 + math.exp(-x))
-    else:
-        e = math.exp(x)
-        s = e / (1.0 + e)
-    return s, (s * (1.0 - s),)
-
-
-def _softplus(x: float) -> Rule:
-    """softplus(x) = log(1 + e^x), a smooth relu.   d/dx softplus(x) = sigmoid(x)
-
-    For x > 0 it is computed as x + log1p(e^-x), so e^ never overflows; and
-    log1p keeps its relative precision where the result is tiny (softplus(-50)
-    is 1.9e-22, not 0).
-    """
-    if x > 0.0:
-        e = math.exp(-x)
-        return x + math.log1p(e), (1.0 / (1.0 + e),)
-    e = math.exp(x)
-    return math.log1p(e), (e / (1.0 + e),)
-
-
-def _relu(x: float) -> Rule:
-    """max(0, x).   d/dx relu(x) = 1 if x > 0 else 0   (0 at the kink x = 0)"""
-    if x > 0.0:
-        return x, (1.0,)
-    return 0.0, (0.0,)
-
-
-def _leaky_relu(x: float, slope: float) -> Rule:
-    """x if x > 0 else slope * x.   d/dx = 1 if x > 0 else slope"""
-    if not math.isfinite(slope):
-        raise OutOfDomain(ValueError, "leaky_relu slope must be a finite number, got {s}.", s=slope)
-    if x > 0.0:
-        return x, (1.0,)
-    return slope * x, (slope,)
-
-
-def _sin(x: float) -> Rule:
-    """Sine.   d/dx sin(x) = cos(x)"""
-    return math.sin(x), (math.cos(x),)
-
-
-def _cos(x: float) -> Rule:
-    """Cosine.   d/dx cos(x) = -sin(x)"""
-    return math.cos(x), (-math.sin(x),)
-
-
-def _sum(terms: Sequence[float]) -> Rule:
-    """t1 + t2 + ... + tn as one node.   d/dti = 1 for every i
-
-    Like every rule of an op with any number of inputs, it takes them as one list.
-    """
-    return sum(terms), (1.0,) * len(terms)
-
-
-def _dot(weights_then_inputs: Sequence[float]) -> Rule:
-    """w1*x1 + ... + wn*xn as one node (weights first, then inputs).   d/dwi = xi, d/dxi = wi"""
-    half = len(weights_then_inputs) // 2
-    weights, inputs = weights_then_inputs[:half], weights_then_inputs[half:]
-    return sum(map(mul, weights, inputs)), (*inputs, *weights)
-
-
-# ----------------------------------------------------------------------
 # Where random tests may apply each op (see microgradx.testing)
 # ----------------------------------------------------------------------
 
@@ -598,6 +398,12 @@ function dotOf(weights, inputs) {
 ``fail`` is ``OutOfDomain``, ``finite`` is ``_finite_slopes``, ``realPower`` is
 ``_real_power``; ``sumOf`` and ``dotOf`` add up in the same order as ``sum``."""
 
+
+def _add(a: float, b: float) -> Rule:
+    """a + b.   d/da = 1,   d/db = 1"""
+    return a + b, (1.0, 1.0)
+
+
 add = Primitive(
     "+",
     _add,
@@ -610,6 +416,13 @@ add = Primitive(
     input_names=("value", "value"),
     shapes=_TWO,
 )
+
+
+def _subtract(a: float, b: float) -> Rule:
+    """a - b.   d/da = 1,   d/db = -1"""
+    return a - b, (1.0, -1.0)
+
+
 subtract = Primitive(
     "-",
     _subtract,
@@ -622,6 +435,13 @@ subtract = Primitive(
     input_names=("value", "value"),
     shapes=_TWO,
 )
+
+
+def _multiply(a: float, b: float) -> Rule:
+    """a * b.   d/da = b,   d/db = a"""
+    return a * b, (b, a)
+
+
 multiply = Primitive(
     "*",
     _multiply,
@@ -634,6 +454,21 @@ multiply = Primitive(
     input_names=("value", "value"),
     shapes=_TWO,
 )
+
+
+def _divide(a: float, b: float) -> Rule:
+    """a / b.   d/da = 1/b,   d/db = -a/b^2 = -(a/b)/b"""
+    if b == 0.0:
+        raise OutOfDomain(
+            ZeroDivisionError,
+            "division by zero in {0} / {1}: the divisor is 0.0 (the numerator is {a}). "
+            "Dividing needs a non-zero divisor.",
+            a=a,
+        )
+    out = a / b
+    return out, _finite_slopes((1.0 / b, -out / b), "{0} / {1} with {1} = " + f"{b:g}")
+
+
 divide = Primitive(
     "/",
     _divide,
@@ -651,6 +486,13 @@ divide = Primitive(
     shapes=_TWO,
     edge_distance=_divisor_distance,
 )
+
+
+def _negate(x: float) -> Rule:
+    """-x.   d/dx = -1"""
+    return -x, (-1.0,)
+
+
 negate = Primitive(
     "neg",
     _negate,
@@ -662,6 +504,13 @@ negate = Primitive(
     note="Negation flips the sign of the blame (local -1).",
     said="negation",
 )
+
+
+def _absolute(x: float) -> Rule:
+    """|x|.   d/dx = 1 if x > 0, -1 if x < 0, and 0 at the kink x = 0"""
+    return abs(x), (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
+
+
 absolute = Primitive(
     "abs",
     _absolute,
@@ -675,6 +524,62 @@ absolute = Primitive(
     code="abs({0})",
     edge_distance=_distance_from_zero,
 )
+
+
+def _power_of_number(x: float, n: float) -> Rule:
+    """x ** n for a plain number n (the power rule).   d/dx = n * x^(n-1)"""
+    if not math.isfinite(n):
+        raise OutOfDomain(ValueError, "{0} ** n needs a finite exponent, got {n}.", n=n)
+    expression = f"{{0}} ** {n:g} at {{0}} = {x:g}"
+    out = _real_power(x, n, expression)
+    if n == 0.0:
+        return out, (0.0,)
+    if x == 0.0 and n < 1.0:
+        raise _infinite_slope(expression)
+    slope = n * _real_power(x, n - 1.0, expression)
+    return out, _finite_slopes((slope,), expression)
+
+
+power_of_number = Primitive(
+    "**n",
+    _power_of_number,
+    arity=1,
+    parameters=("n",),
+    derivatives=lambda x, out, n: (0.0,) if n == 0.0 else (n * x ** (n - 1.0),),
+    js="""(x, n) => {
+      const out = realPower(x, n);
+      if (n === 0) return [out, [0]];
+      if (x === 0 && n < 1) fail("x ** n has an infinite slope at x = 0");
+      return [out, finite([n * realPower(x, n - 1)])];
+    }""",
+    expression="{0} ** {n}",
+    note="The power rule: the local derivative of xⁿ is n·xⁿ⁻¹.",
+    input_names=("base",),
+    shapes=_NUMBER_EXPONENT,
+    code="{0} ** {1}",
+    edge_distance=_power_distance,
+)
+
+
+def _power_of_values(a: float, b: float) -> Rule:
+    """a ** b for two Values.   d/da = b * a^(b-1),   d/db = a^b * log(a)"""
+    expression = f"{{0}} ** {{1}} at {{0}} = {a:g}, {{1}} = {b:g}"
+    if a < 0.0 or (a == 0.0 and b <= 0.0):
+        raise OutOfDomain(
+            ValueError,
+            expression + ": a Value exponent needs a positive base, because the slope "
+            "with respect to the exponent is a^b * log(a). If the exponent is a fixed "
+            "number, write it as a plain number (x ** 2): that allows any base.",
+        )
+    out = _real_power(a, b, expression)
+    if a == 0.0:
+        if b < 1.0:
+            raise _infinite_slope(expression)
+        return out, (1.0 if b == 1.0 else 0.0, 0.0)
+    slopes = (b * _real_power(a, b - 1.0, expression), out * math.log(a))
+    return out, _finite_slopes(slopes, expression)
+
+
 power = Primitive(
     "**",
     _power_of_values,
@@ -698,25 +603,22 @@ power = Primitive(
     edge_distance=_positive_part,
     fits=_value_power_fits,
 )
-power_of_number = Primitive(
-    "**n",
-    _power_of_number,
-    arity=1,
-    parameters=("n",),
-    derivatives=lambda x, out, n: (0.0,) if n == 0.0 else (n * x ** (n - 1.0),),
-    js="""(x, n) => {
-      const out = realPower(x, n);
-      if (n === 0) return [out, [0]];
-      if (x === 0 && n < 1) fail("x ** n has an infinite slope at x = 0");
-      return [out, finite([n * realPower(x, n - 1)])];
-    }""",
-    expression="{0} ** {n}",
-    note="The power rule: the local derivative of xⁿ is n·xⁿ⁻¹.",
-    input_names=("base",),
-    shapes=_NUMBER_EXPONENT,
-    code="{0} ** {1}",
-    edge_distance=_power_distance,
-)
+
+
+def _exp(x: float) -> Rule:
+    """e^x.   d/dx e^x = e^x"""
+    if x > LARGEST_EXP_INPUT:
+        raise OutOfDomain(
+            OverflowError,
+            "exp({0}) with {0} = {x} is too large for a float (exp overflows above "
+            f"{LARGEST_EXP_INPUT:.2f}). Scale the input down, or use a numerically "
+            "stable form such as sigmoid, softplus or log-sum-exp.",
+            x=x,
+        )
+    out = math.exp(x)
+    return out, (out,)
+
+
 exp = Primitive(
     "exp",
     _exp,
@@ -734,6 +636,21 @@ exp = Primitive(
     code="{0}.exp()",
     fits=_exp_fits,
 )
+
+
+def _log(x: float) -> Rule:
+    """Natural logarithm.   d/dx log(x) = 1/x   (defined for x > 0)"""
+    if x <= 0.0:
+        raise OutOfDomain(
+            ValueError,
+            "log({0}) is undefined for {0} = {x}: log needs a positive number. If the "
+            "input can reach 0, add a small epsilon (log(x + 1e-12)) or use a stable "
+            "loss from microgradx.losses.",
+            x=x,
+        )
+    return math.log(x), _finite_slopes((1.0 / x,), "log({0}) at {0} = " + f"{x:g}")
+
+
 log = Primitive(
     "log",
     _log,
@@ -750,6 +667,19 @@ log = Primitive(
     code="{0}.log()",
     edge_distance=_positive_part,
 )
+
+
+def _log1p(x: float) -> Rule:
+    """log(1 + x), exact even for tiny x.   d/dx log(1 + x) = 1 / (1 + x)   (x > -1)"""
+    if x <= -1.0:
+        raise OutOfDomain(
+            ValueError,
+            "log1p({0}) = log(1 + {0}) is undefined for {0} = {x}: it needs {0} > -1.",
+            x=x,
+        )
+    return math.log1p(x), _finite_slopes((1.0 / (1.0 + x),), "log1p({0}) at {0} = " + f"{x:g}")
+
+
 log1p = Primitive(
     "log1p",
     _log1p,
@@ -765,6 +695,27 @@ log1p = Primitive(
     function="log1p",
     edge_distance=_above_minus_one,
 )
+
+
+def _sqrt(x: float) -> Rule:
+    """Square root.   d/dx sqrt(x) = 1 / (2 sqrt(x))   (defined for x > 0)"""
+    if x < 0.0:
+        raise OutOfDomain(
+            ValueError,
+            "sqrt({0}) is undefined for {0} = {x}: the square root of a negative "
+            "number is not a real number.",
+            x=x,
+        )
+    if x == 0.0:
+        raise OutOfDomain(
+            ValueError,
+            "sqrt({0}) at {0} = 0.0 has an infinite slope (1 / (2 sqrt(0))), so blame "
+            "cannot flow back through it. Add a small epsilon: (x + 1e-12).sqrt().",
+        )
+    out = math.sqrt(x)
+    return out, (0.5 / out,)
+
+
 sqrt = Primitive(
     "sqrt",
     _sqrt,
@@ -782,6 +733,14 @@ sqrt = Primitive(
     code="{0}.sqrt()",
     edge_distance=_positive_part,
 )
+
+
+def _tanh(x: float) -> Rule:
+    """Hyperbolic tangent.   d/dx tanh(x) = 1 - tanh(x)^2   (tanh(1000) is exactly 1.0)"""
+    t = math.tanh(x)
+    return t, (1.0 - t * t,)
+
+
 tanh = Primitive(
     "tanh",
     _tanh,
@@ -794,6 +753,22 @@ tanh = Primitive(
     function="tanh",
     code="{0}.tanh()",
 )
+
+
+def _sigmoid(x: float) -> Rule:
+    """s(x) = 1 / (1 + e^-x).   d/dx s(x) = s(x) * (1 - s(x))
+
+    For x < 0 it is computed as e^x / (1 + e^x), so e^ never overflows and
+    sigmoid(-1000) is exactly 0.0.
+    """
+    if x >= 0.0:
+        s = 1.0 / (1.0 + math.exp(-x))
+    else:
+        e = math.exp(x)
+        s = e / (1.0 + e)
+    return s, (s * (1.0 - s),)
+
+
 sigmoid = Primitive(
     "sigmoid",
     _sigmoid,
@@ -811,6 +786,22 @@ sigmoid = Primitive(
     function="sigmoid",
     code="{0}.sigmoid()",
 )
+
+
+def _softplus(x: float) -> Rule:
+    """softplus(x) = log(1 + e^x), a smooth relu.   d/dx softplus(x) = sigmoid(x)
+
+    For x > 0 it is computed as x + log1p(e^-x), so e^ never overflows; and
+    log1p keeps its relative precision where the result is tiny (softplus(-50)
+    is 1.9e-22, not 0).
+    """
+    if x > 0.0:
+        e = math.exp(-x)
+        return x + math.log1p(e), (1.0 / (1.0 + e),)
+    e = math.exp(x)
+    return math.log1p(e), (e / (1.0 + e),)
+
+
 softplus = Primitive(
     "softplus",
     _softplus,
@@ -826,6 +817,15 @@ softplus = Primitive(
     note="softplus(x) = log(1 + eˣ) is a smooth relu; its local derivative is sigmoid(x).",
     function="softplus",
 )
+
+
+def _relu(x: float) -> Rule:
+    """max(0, x).   d/dx relu(x) = 1 if x > 0 else 0   (0 at the kink x = 0)"""
+    if x > 0.0:
+        return x, (1.0,)
+    return 0.0, (0.0,)
+
+
 relu = Primitive(
     "relu",
     _relu,
@@ -839,6 +839,17 @@ relu = Primitive(
     code="{0}.relu()",
     edge_distance=_distance_from_zero,
 )
+
+
+def _leaky_relu(x: float, slope: float) -> Rule:
+    """x if x > 0 else slope * x.   d/dx = 1 if x > 0 else slope"""
+    if not math.isfinite(slope):
+        raise OutOfDomain(ValueError, "leaky_relu slope must be a finite number, got {s}.", s=slope)
+    if x > 0.0:
+        return x, (1.0,)
+    return slope * x, (slope,)
+
+
 leaky_relu = Primitive(
     "leaky_relu",
     _leaky_relu,
@@ -855,6 +866,13 @@ leaky_relu = Primitive(
     code="{0}.leaky_relu({1})",
     edge_distance=_distance_from_zero,
 )
+
+
+def _sin(x: float) -> Rule:
+    """Sine.   d/dx sin(x) = cos(x)"""
+    return math.sin(x), (math.cos(x),)
+
+
 sin = Primitive(
     "sin",
     _sin,
@@ -867,6 +885,13 @@ sin = Primitive(
     function="sin",
     code="{0}.sin()",
 )
+
+
+def _cos(x: float) -> Rule:
+    """Cosine.   d/dx cos(x) = -sin(x)"""
+    return math.cos(x), (-math.sin(x),)
+
+
 cos = Primitive(
     "cos",
     _cos,
@@ -879,6 +904,16 @@ cos = Primitive(
     function="cos",
     code="{0}.cos()",
 )
+
+
+def _sum(terms: Sequence[float]) -> Rule:
+    """t1 + t2 + ... + tn as one node.   d/dti = 1 for every i
+
+    Like every rule of an op with any number of inputs, it takes them as one list.
+    """
+    return sum(terms), (1.0,) * len(terms)
+
+
 sum_ = Primitive(
     "sum",
     _sum,
@@ -891,6 +926,15 @@ sum_ = Primitive(
     shapes=_SUM,
     code="sum_values([{all}])",
 )
+
+
+def _dot(weights_then_inputs: Sequence[float]) -> Rule:
+    """w1*x1 + ... + wn*xn as one node (weights first, then inputs).   d/dwi = xi, d/dxi = wi"""
+    half = len(weights_then_inputs) // 2
+    weights, inputs = weights_then_inputs[:half], weights_then_inputs[half:]
+    return sum(map(mul, weights, inputs)), (*inputs, *weights)
+
+
 dot = Primitive(
     "dot",
     _dot,
@@ -914,34 +958,6 @@ def _dot_derivatives(pairs: Sequence[Any]) -> tuple[Any, ...]:
     half = len(pairs) // 2
     return (*pairs[half:], *pairs[:half])
 
-
-PRIMITIVES: dict[str, Primitive] = {
-    primitive.name: primitive
-    for primitive in (
-        add,
-        subtract,
-        multiply,
-        divide,
-        power_of_number,
-        power,
-        negate,
-        absolute,
-        exp,
-        log,
-        log1p,
-        sqrt,
-        tanh,
-        sigmoid,
-        softplus,
-        relu,
-        leaky_relu,
-        sin,
-        cos,
-        sum_,
-        dot,
-    )
-}
-"""Every primitive, by the name its nodes show (``"**n"`` for ``x ** number``)."""
 
 FUNCTIONS: dict[str, Primitive] = {
     primitive.function: primitive for primitive in PRIMITIVES.values() if primitive.function
