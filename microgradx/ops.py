@@ -665,6 +665,34 @@ log = Primitive(
 )
 
 
+def _log1p(x: float) -> Rule:
+    """log(1 + x), exact even for tiny x.   d/dx log(1 + x) = 1 / (1 + x)   (x > -1)"""
+    if x <= -1.0:
+        raise OutOfDomain(
+            ValueError,
+            "log1p({0}) = log(1 + {0}) is undefined for {0} = {x}: it needs {0} > -1.",
+            x=x,
+        )
+    return math.log1p(x), _finite_slopes((1.0 / (1.0 + x),), "log1p({0}) at {0} = " + f"{x:g}")
+
+
+log1p = Primitive(
+    "log1p",
+    _log1p,
+    arity=1,
+    derivatives=lambda x, out: (1.0 / (1.0 + x),),
+    js="""(x) => {
+      if (x <= -1) fail("log1p(x) needs x > -1");
+      return [Math.log1p(x), finite([1 / (1 + x)])];
+    }""",
+    expression="log1p({0})",
+    rules=("1 / (1 + {0})",),
+    note="log1p(x) is log(1 + x), exact even for tiny x; its local derivative is 1/(1 + x).",
+    function="log1p",
+    edge_distance=lambda x: x + 1.0,
+)
+
+
 def _sqrt(x: float) -> Rule:
     """Square root.   d/dx sqrt(x) = 1 / (2 sqrt(x))   (defined for x > 0)"""
     if x < 0.0:
@@ -753,6 +781,37 @@ sigmoid = Primitive(
     note="The local derivative of the sigmoid s is s·(1 - s), read from the output.",
     function="sigmoid",
     code="{0}.sigmoid()",
+)
+
+
+def _softplus(x: float) -> Rule:
+    """softplus(x) = log(1 + e^x), a smooth relu.   d/dx softplus(x) = sigmoid(x)
+
+    For x > 0 it is computed as x + log1p(e^-x), so e^ never overflows; and
+    log1p keeps its relative precision where the result is tiny (softplus(-50)
+    is 1.9e-22, not 0).
+    """
+    if x > 0.0:
+        e = math.exp(-x)
+        return x + math.log1p(e), (1.0 / (1.0 + e),)
+    e = math.exp(x)
+    return math.log1p(e), (e / (1.0 + e),)
+
+
+softplus = Primitive(
+    "softplus",
+    _softplus,
+    arity=1,
+    derivatives=lambda x, out: (sigmoid(x),),
+    js="""(x) => {
+      if (x > 0) { const e = Math.exp(-x); return [x + Math.log1p(e), [1 / (1 + e)]]; }
+      const e = Math.exp(x);
+      return [Math.log1p(e), [e / (1 + e)]];
+    }""",
+    expression="softplus({0})",
+    rules=("sigmoid({0})",),
+    note="softplus(x) = log(1 + eˣ) is a smooth relu; its local derivative is sigmoid(x).",
+    function="softplus",
 )
 
 

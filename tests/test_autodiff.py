@@ -114,6 +114,9 @@ def test_grad_of_grad_of_grad_of_tanh(x: float) -> None:
 EDGE_SECOND_DERIVATIVES = [
     ("sigmoid at -1000 (saturated)", lambda v: v.sigmoid(), -1000.0, 0.0),
     ("sigmoid at 0", lambda v: v.sigmoid(), 0.0, 0.0),
+    ("softplus at -50", lambda v: ops.softplus(v), -50.0, math.exp(-50.0)),
+    ("softplus at 0", lambda v: ops.softplus(v), 0.0, 0.25),
+    ("log1p at -0.5", lambda v: ops.log1p(v), -0.5, -4.0),
     ("x ** 0 at 3", lambda v: v**0, 3.0, 0.0),
     ("x ** 1 at -2", lambda v: v**1, -2.0, 0.0),
     ("x ** 2 at 0", lambda v: v**2, 0.0, 2.0),

@@ -74,6 +74,8 @@ EVERY_FUNCTION_AT = {  # two points each, one on each side of where the function
     "sin": (-0.5, 2.5),
     "cos": (-0.5, 2.5),
     "abs": (-1.5, 2.0),
+    "log1p": (-0.5, 2.0),
+    "softplus": (-2.0, 1.5),
 }
 
 

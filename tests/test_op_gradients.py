@@ -18,6 +18,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from microgradx import ops
 from microgradx.engine import Value, dot, sum_values
 from microgradx.gradcheck import gradcheck
 from microgradx.testing import nonzero_reals, positive_reals, reals
@@ -324,3 +325,51 @@ def test_dot_with_repeats_and_numbers(a: float, b: float) -> None:
     leaf = Value(a)
     dot([leaf, 2.0], [3.0, leaf]).backward()
     assert leaf.grad == 5.0
+
+
+# ----------------------------------------------------------------------
+# log1p and softplus: precise where the answer is tiny, no overflow at +-1000
+# ----------------------------------------------------------------------
+
+
+@given(x=reals(-0.999, 1e6))
+@example(x=0.0)
+@example(x=-0.5)
+@example(x=1e-20)
+def test_log1p(x: float) -> None:
+    assert ops.log1p(Value(x)).data == math.log1p(x)
+    assert gradcheck(ops.log1p, [x], eps=1e-6 * min(1.0, x + 1.0))
+
+
+def test_log1p_keeps_its_precision_for_tiny_inputs_and_refuses_minus_one() -> None:
+    assert ops.log1p(Value(1e-20)).data == 1e-20  # log(1 + 1e-20) would give 0.0
+    with pytest.raises(ValueError, match=r"log1p\(x\) = log\(1 \+ x\) is undefined for x = -1"):
+        ops.log1p(Value(-1.0, label="x"))
+
+
+@given(x=reals(-700, 700))
+@example(x=0.0)
+@example(x=-50.0)
+@example(x=50.0)
+def test_softplus(x: float) -> None:
+    expected = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    assert ops.softplus(Value(x)).data == pytest.approx(expected, rel=1e-15, abs=0.0)
+    assert gradcheck(ops.softplus, [x])
+
+
+@pytest.mark.parametrize(
+    ("x", "value", "slope"),
+    [
+        (-1000.0, 0.0, 0.0),
+        (-50.0, 1.9287498479639178e-22, 1.9287498479639178e-22),
+        (0.0, math.log(2.0), 0.5),
+        (50.0, 50.0, 1.0),
+        (1000.0, 1000.0, 1.0),
+    ],
+)
+def test_softplus_at_the_extremes(x: float, value: float, slope: float) -> None:
+    leaf = Value(x)
+    out = ops.softplus(leaf)
+    out.backward()
+    assert out.data == pytest.approx(value, rel=1e-15)
+    assert leaf.grad == pytest.approx(slope, rel=1e-15)
