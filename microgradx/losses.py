@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+from microgradx import ops
 from microgradx.engine import Value, dot, sum_values
 from microgradx.messages import quoted
 
@@ -80,11 +81,14 @@ def binary_cross_entropy_with_logits(
     With p = sigmoid(z), the probability the model gives to class 1:
 
     L = (1/n) * sum_i -[y_i log p_i + (1 - y_i) log(1 - p_i)]
-      = (1/n) * sum_i [softplus(z_i) - y_i z_i],   softplus(z) = log(1 + e^z),
+      = (1/n) * sum_i [y_i softplus(-z_i) + (1 - y_i) softplus(z_i)],
+    with softplus(z) = log(1 + e^z) = -log(1 - sigmoid(z)), and
     dL/dz_i = (sigmoid(z_i) - y_i) / n.
 
-    The second form never takes log(0) and never overflows: it stays exact for
-    logits of +-1000, where sigmoid itself rounds to exactly 0 or 1.
+    The second form never takes log(0), never overflows, and keeps its relative
+    precision for confident predictions: at logit 50 and label 1 the loss is
+    softplus(-50) = 1.9e-22, where log(sigmoid(50)) rounds to 0. A label of 1 or
+    0 takes one term only.
     """
     outputs = _operands(logits, "binary_cross_entropy_with_logits", "logits")
     ys = _numbers(targets, "binary_cross_entropy_with_logits", "targets")
@@ -95,7 +99,7 @@ def binary_cross_entropy_with_logits(
                 f"binary_cross_entropy_with_logits targets must be between 0 and 1 "
                 f"(a class 0 or 1, or a probability), got {quoted(y)} at position {i}."
             )
-    return _mean([_softplus(z) - y * z for z, y in zip(outputs, ys)])
+    return _mean([_binary_cross_entropy(z, y) for z, y in zip(outputs, ys)])
 
 
 def softmax_cross_entropy(
@@ -106,6 +110,11 @@ def softmax_cross_entropy(
     For one example with scores z_1..z_k and true class y (counted from 0):
 
     L = -log softmax(z)_y = logsumexp(z) - z_y,   dL/dz_i = softmax(z)_i - [i == y]
+
+    It is computed as (z_m - z_y) + log1p(sum over i != m of e^(z_i - z_m)), with m
+    the largest score: no e^ overflows, and nothing large is subtracted from
+    something nearly as large, so the loss is exact to the last bits even at
+    logits like 1000 vs 990 (log1p(e^-10) = 4.5399e-05, not 1000.0000454 - 1000).
 
     Give one example as ``(scores, class_index)``, or several as
     ``(list of score lists, list of class indices)``: the loss is then the mean.
@@ -120,7 +129,8 @@ def softmax_cross_entropy(
     for i, (scores, target) in enumerate(zip(batch, classes), start=1):
         z = _operands(scores, "softmax_cross_entropy", f"scores of example {i}")
         _check_class_index(target, len(z), i)
-        losses.append(logsumexp(z) - z[target])
+        top = _largest(z)
+        losses.append((z[top] - z[target]) + _log_of_one_plus_the_rest(z, top))
     return _mean(losses)
 
 
@@ -163,13 +173,13 @@ def l2_penalty(parameters: Iterable[Value] | Module, alpha: float) -> Value:
 def logsumexp(values: Sequence[Operand]) -> Value:
     """log(e^v_1 + ... + e^v_n), without overflow.
 
-    Computed as m + log(sum_i e^(v_i - m)) with m = max v_i, a plain number:
-    every e^(v_i - m) is at most 1, and the sum is at least 1.
-    d/dv_i = e^(v_i - m) / sum_j e^(v_j - m) = softmax(v)_i.
+    Computed as v_m + log1p(sum over i != m of e^(v_i - v_m)), with v_m the
+    largest: every e^(v_i - v_m) is at most 1, and log1p stays precise when the
+    others are small. d/dv_i = softmax(v)_i.
     """
     vs = _operands(values, "logsumexp", "values")
-    m = max(v.data for v in vs)
-    return m + sum_values([(v - m).exp() for v in vs]).log()
+    top = _largest(vs)
+    return vs[top] + _log_of_one_plus_the_rest(vs, top)
 
 
 def softmax(values: Sequence[Operand]) -> list[Value]:
@@ -191,11 +201,28 @@ def softmax(values: Sequence[Operand]) -> list[Value]:
 # ----------------------------------------------------------------------
 
 
-def _softplus(z: Value) -> Value:
-    """log(1 + e^z). For z >= 0 it is written z + log(1 + e^-z), so e^ never overflows."""
-    if z.data >= 0.0:
-        return z + (1 + (-z).exp()).log()
-    return (1 + z.exp()).log()
+def _binary_cross_entropy(z: Value, y: float) -> Value:
+    """-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] = y softplus(-z) + (1 - y) softplus(z)."""
+    if y == 1.0:
+        return ops.softplus(-z)
+    if y == 0.0:
+        return ops.softplus(z)
+    return y * ops.softplus(-z) + (1.0 - y) * ops.softplus(z)
+
+
+def _largest(values: list[Value]) -> int:
+    """The position of the largest value (the first, if several are equal)."""
+    return max(range(len(values)), key=lambda i: values[i].data)
+
+
+def _log_of_one_plus_the_rest(values: list[Value], top: int) -> Value | float:
+    """log(sum_i e^(v_i - v_top)) = log1p(sum over i != top of e^(v_i - v_top)).
+
+    The term for ``top`` itself is e^0 = 1, which log1p adds exactly. With a single
+    value there is no rest, and the result is log(1) = 0.
+    """
+    rest = [(v - values[top]).exp() for i, v in enumerate(values) if i != top]
+    return ops.log1p(sum_values(rest)) if rest else 0.0
 
 
 def _mean(terms: list[Value]) -> Value:

@@ -304,3 +304,48 @@ def test_errors_quote_huge_inputs_shortly():
     with pytest.raises(TypeError) as caught:
         mse(["x" * 100_000], [1.0])
     assert len(str(caught.value)) < 300
+
+
+# ----------------------------------------------------------------------
+# Relative precision for confident predictions (log1p and softplus from the table)
+# ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("logit", [20.0, 50.0, 300.0])
+def test_binary_cross_entropy_keeps_its_precision_when_the_model_is_confident_and_right(
+    logit: float,
+) -> None:
+    """The true loss -log(sigmoid(z)) = log1p(e^-z): 1.9e-22 at z = 50, not 0."""
+    z = Value(logit)
+    loss = binary_cross_entropy_with_logits(z, 1)
+    loss.backward()
+    assert loss.data == math.log1p(math.exp(-logit))
+    assert loss.data > 0.0
+    assert z.grad == pytest.approx(-math.exp(-logit) / (1.0 + math.exp(-logit)), rel=1e-15)
+    assert binary_cross_entropy_with_logits(Value(-logit), 0).data == loss.data
+
+
+def test_binary_cross_entropy_with_a_probability_target_is_still_its_formula() -> None:
+    z, y = 0.8, 0.25
+    expected = y * math.log1p(math.exp(-z)) + (1 - y) * (z + math.log1p(math.exp(-z)))
+    assert binary_cross_entropy_with_logits(Value(z), y).data == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("target", [0, 1])
+def test_softmax_cross_entropy_is_exact_to_the_last_bits_at_large_close_logits(
+    target: int,
+) -> None:
+    """Logits 1000 and 990: the loss of the top class is log1p(e^-10), computed exactly."""
+    expected = [math.log1p(math.exp(-10.0)), 10.0 + math.log1p(math.exp(-10.0))][target]
+    zs = [Value(1000.0), Value(990.0)]
+    loss = softmax_cross_entropy(zs, target)
+    loss.backward()
+    assert loss.data == expected
+    p_top = 1.0 / (1.0 + math.exp(-10.0))
+    expected_grads = [p_top - (target == 0), (1.0 - p_top) - (target == 1)]
+    assert [z.grad for z in zs] == pytest.approx(expected_grads, rel=1e-12, abs=1e-16)
+
+
+def test_logsumexp_adds_the_small_terms_with_log1p() -> None:
+    assert logsumexp([1000.0, 990.0]).data == 1000.0 + math.log1p(math.exp(-10.0))
+    assert logsumexp([3.0]).data == 3.0
