@@ -532,7 +532,7 @@ def _power_of_number(x: float, n: float) -> Rule:
         return out, (0.0,)
     if x == 0.0 and n < 1.0:
         raise _infinite_slope(expression)
-    slope = n * _real_power(x, n - 1.0, expression)
+    slope = n * _real_power(x, n - 1.0, f"the slope n·x^(n-1) of {expression}")
     return out, _finite_slopes((slope,), expression)
 
 
@@ -572,7 +572,10 @@ def _power_of_values(a: float, b: float) -> Rule:
         if b < 1.0:
             raise _infinite_slope(expression)
         return out, (1.0 if b == 1.0 else 0.0, 0.0)
-    slopes = (b * _real_power(a, b - 1.0, expression), out * math.log(a))
+    slopes = (
+        b * _real_power(a, b - 1.0, f"the slope b·a^(b-1) of {expression}"),
+        out * math.log(a),
+    )
     return out, _finite_slopes(slopes, expression)
 
 
