@@ -15,8 +15,9 @@ and gets that mistake's hint; anything else gets the rule for that part.
 The exercises whose answer is code (a hand-written ``backward()``, a central
 difference) are checked in ``microgradx.code_checkers``.
 
-Numbers count as right when ``|given - expected| <= 1e-4 + 1e-3 * |expected|``:
-an answer read off a drawing (4 significant digits) or rounded to 3 is right.
+Numbers count as right when ``|given - expected| <= 1e-4 + 5e-3 * |expected|``:
+an answer read off a drawing (4 significant digits), or rounded to 3 significant
+digits, is right.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 ABSOLUTE_TOLERANCE = 1e-4
-RELATIVE_TOLERANCE = 1e-3
+RELATIVE_TOLERANCE = 5e-3
 
 
 def is_close(
@@ -268,7 +269,8 @@ def _unknown_keys_note(answer: Mapping[Any, object], keys: Sequence[str]) -> str
         return ""
     notes = []
     for key in unknown:
-        close = difflib.get_close_matches(str(key), keys, n=1)
+        same_letters = [name for name in keys if name.lower() == str(key).lower()]
+        close = same_letters or difflib.get_close_matches(str(key), keys, n=1)
         notes.append(f"{quoted(key)} (did you mean {close[0]!r}?)" if close else quoted(key))
     return (
         f"Not part of this exercise: {', '.join(notes)}. The names are: "
@@ -481,8 +483,17 @@ def _typical_blame_mistakes(node: Value, uses: list[Use]) -> list[Mistake]:
                 f"by the blame of {use.parent.label}. {rule}",
             )
         )
+        if len(uses) == 1:
+            mistakes.append(
+                Mistake(
+                    use.local + use.parent.grad,
+                    f"That adds the local derivative to the blame of {use.parent.label}: "
+                    f"multiply them instead. {rule}",
+                )
+            )
         for sibling_slot, sibling in enumerate(use.parent.children):
-            if sibling_slot != use.slot and sibling is not node and sibling.label:
+            swapped = use.parent.local_grads[sibling_slot] != use.local
+            if sibling_slot != use.slot and sibling is not node and sibling.label and swapped:
                 mistakes.append(
                     Mistake(
                         use.parent.local_grads[sibling_slot] * use.parent.grad,

@@ -98,6 +98,10 @@ class TestGraph:
         return nodes
 
 
+RAN = "backward() to run"
+"""What is expected of a graph on which the learner's class raised an error."""
+
+
 class BackwardExercise(Exercise):
     """The learner's own tiny Value class, with a hand-written ``backward()``.
 
@@ -137,9 +141,15 @@ class BackwardExercise(Exercise):
                 f"{type(answer).__name__} {quoted(answer)}.",
             )
         items: list[Item] = []
+        repeated = 0
         for graph in self.graphs:
-            items.extend(self._check_graph(graph, answer))
-        return self.feedback(items)
+            for item in self._check_graph(graph, answer):
+                if item.expected == RAN and any(item.given == seen.given for seen in items):
+                    repeated += 1  # the same error again: once is enough
+                else:
+                    items.append(item)
+        note = f"The same error came up in {repeated} more test graphs." if repeated else ""
+        return self.feedback(items, note)
 
     def _check_graph(self, graph: TestGraph, your_class: Callable[[float], Any]) -> list[Item]:
         reference = graph.reference()
@@ -151,7 +161,7 @@ class BackwardExercise(Exercise):
                 Item(
                     f"graph {graph.name}",
                     False,
-                    "backward() to run",
+                    RAN,
                     f"{type(error).__name__}: {shortened(str(error))}",
                     "Your class raised this while the graph was built or backward() ran. "
                     "It needs __init__(self, data), __add__, __mul__ and backward(); "
