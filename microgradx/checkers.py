@@ -366,7 +366,8 @@ class BlameExercise(NumbersExercise):
     (forgetting to multiply by the blame from above), the blame from one path
     only (forgetting that paths add up), the blame of the other input of the same
     op (swapped), and the node's value instead of its blame. ``mistakes`` adds
-    more, by label, computed from the graph after ``backward()``.
+    more, by label, computed from the graph after ``backward()``. ``rankdir`` is the
+    drawing's direction (``"TB"``, top to bottom, suits a wide graph).
     """
 
     def __init__(
@@ -379,9 +380,11 @@ class BlameExercise(NumbersExercise):
         asked: Sequence[str] | None = None,
         parameters: Sequence[str] = (),
         mistakes: Callable[[Nodes], dict[str, list[Mistake]]] | None = None,
+        rankdir: str = "LR",
     ) -> None:
         super().__init__(id, title, lesson, question, self._blame_slots)
         self.build = build
+        self.rankdir = rankdir
         self.asked = tuple(asked) if asked is not None else None
         self.parameters = tuple(parameters)
         self.extra_mistakes = mistakes
@@ -407,7 +410,8 @@ class BlameExercise(NumbersExercise):
         from microgradx.graph import draw_dot
 
         root, nodes = self.graph()
-        return draw_dot(root, parameters=[nodes[name] for name in self.parameters])
+        knobs = [nodes[name] for name in self.parameters]
+        return draw_dot(root, rankdir=self.rankdir, parameters=knobs)
 
     def _drawing_html(self) -> str:
         return _drawing_or_note(self.draw)
@@ -518,4 +522,5 @@ def _drawing_or_note(draw: Callable[[], Any]) -> str:
         svg = render_dot(draw().source, "svg").decode("utf-8")
     except (RendererNotFoundError, RenderError) as error:
         return f"<pre>(The graph cannot be drawn here: {html.escape(str(error))})</pre>"
-    return svg[svg.index("<svg") :]
+    svg = svg[svg.index("<svg") :]
+    return f'<div style="max-width:100%;overflow-x:auto">{svg}</div>'  # wide: it scrolls

@@ -689,6 +689,7 @@ _ALL: list[Exercise] = [
         asked=_NETWORK_KNOBS,
         parameters=_NETWORK_KNOBS,
         mistakes=_network_mistakes,
+        rankdir="TB",
     ),
     NumbersExercise(
         "network-nudge",

@@ -81,6 +81,8 @@ class Feedback:
         raise KeyError(f"no item {name!r}; the items are {[i.name for i in self.items]}")
 
     def headline(self) -> str:
+        if self.passed and len(self.items) == 1:
+            return f"{RIGHT_MARK} {self.title}: right. Well done!"
         if self.passed:
             return f"{RIGHT_MARK} {self.title}: all {len(self.items)} right. Well done!"
         if not self.items:
@@ -110,10 +112,8 @@ class Feedback:
         rows = "".join(_item_row(item) for item in self.items)
         table = (
             '<table style="border-collapse:collapse;margin:4px 0">'
-            "<tr><th></th><th style='text-align:left;padding:2px 8px'>what</th>"
-            "<th style='text-align:left;padding:2px 8px'>you gave</th>"
-            "<th style='text-align:left;padding:2px 8px'>expected</th>"
-            "<th style='text-align:left;padding:2px 8px'>hint</th></tr>"
+            f"<tr><th></th><th style='{_HEADER}'>what</th><th style='{_HEADER}'>you gave</th>"
+            f"<th style='{_HEADER}'>expected</th><th style='{_HEADER}'>hint</th></tr>"
             f"{rows}</table>"
             if self.items
             else ""
@@ -127,14 +127,18 @@ class Feedback:
         )
 
 
+_HEADER = "text-align:left;padding:2px 8px;white-space:nowrap"
+
+
 def _item_row(item: Item) -> str:
     mark, colour = (RIGHT_MARK, "#1a7f37") if item.correct else (WRONG_MARK, "#b42318")
     cell = "padding:2px 8px;vertical-align:top"
+    number = f"{cell};white-space:nowrap"
     expected = "" if item.correct else html.escape(item.expected)
     return (
         f"<tr><td style='{cell};color:{colour};font-weight:bold'>{mark}</td>"
-        f"<td style='{cell}'><b>{html.escape(item.name)}</b></td>"
-        f"<td style='{cell}'>{html.escape(item.given)}</td>"
-        f"<td style='{cell}'>{expected}</td>"
+        f"<td style='{number}'><b>{html.escape(item.name)}</b></td>"
+        f"<td style='{number}'>{html.escape(item.given)}</td>"
+        f"<td style='{number}'>{expected}</td>"
         f"<td style='{cell}'>{html.escape(item.hint)}</td></tr>"
     )
