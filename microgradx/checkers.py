@@ -448,6 +448,10 @@ def edges_out_of(root: Value) -> dict[Value, list[Use]]:
     return uses
 
 
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
+
+
 def _edge_name(node: Value, use: Use) -> str:
     return f"the edge from {node.label} into '{use.parent.op}' (which makes {use.parent.label})"
 
@@ -476,7 +480,7 @@ def _typical_blame_mistakes(node: Value, uses: list[Use]) -> list[Mistake]:
                 Mistake(
                     use.local * use.parent.grad,
                     f"That is the blame from one path only, through {use.parent.label}. "
-                    f"{node.label} is used {len(uses)} times, and the blame from every path "
+                    f"{node.label} is used {_times(len(uses))}, and the blame from every path "
                     f"adds up. {rule}",
                 )
             )
