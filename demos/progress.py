@@ -1,8 +1,8 @@
 """The demos' progress display: a tqdm bar in a terminal, else plain lines.
 
-Without tqdm (``pip install "microgradx[demos]"``), or when the output goes to a file
-or a pipe (where a bar's redrawing would leave a tangle of half lines), it prints a
-line every tenth of the way; with ``quiet`` it shows nothing.
+Without tqdm (from the clone, with the venv active: ``pip install -e ".[demos]"``), or
+when the output goes to a file or a pipe (where a bar's redrawing would leave a tangle
+of half lines), it prints a line every tenth of the way; with ``quiet`` it shows nothing.
 """
 
 from __future__ import annotations
