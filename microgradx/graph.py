@@ -82,6 +82,7 @@ from microgradx.labels import (
     escape_text,
     format_number,
     text_width,
+    visible_text,
 )
 from microgradx.messages import quoted
 from microgradx.notebook import drawing_bundle
@@ -450,7 +451,7 @@ def new_graph(format: str, rankdir: str, **graph_attr: str) -> BlameGraph:
 
 
 def cell(
-    text: str,
+    text: str | Sequence[str],
     *,
     fill: str,
     reserve: Sequence[str] = (),
@@ -458,13 +459,13 @@ def cell(
     font_size: float = VALUE_FONT_SIZE,
     padding: int = CELL_PADDING,
 ) -> str:
-    """A table cell holding ``text`` (HTML-escaped here), wide enough for each of ``reserve``.
+    """A table cell holding ``text`` (escaped here), wide enough for each of ``reserve``.
 
-    ``text`` may hold several lines separated by newlines. The width is set from
+    ``text`` is one line, or a sequence of lines. The width is set from
     ``labels.text_width``, so that a browser's font fits too; ``padding`` is the
     table's cellpadding.
     """
-    lines = text.split("\n")
+    lines = [text] if isinstance(text, str) else list(text)
     widest = max(text_width(line, font_size, bold) for line in [*lines, *reserve])
     width = widest + 2 * padding + 2
     shown = "<br/>".join(escape_text(line) for line in lines)
@@ -615,10 +616,10 @@ class _ValuesView:
         fill = ROLE_COLOURS["input" if role == "constant" else role]
         slots = self.slots.setdefault(f"value-{i}", [])
         cells = []
-        if role != "constant" or snapshot.labels[i]:
+        if snapshot.labels[i] or snapshot.children[i]:  # a constant's name is its number
             name = snapshot.names[i]
             cells.append(cell(name, fill=fill, bold=bool(snapshot.labels[i])))
-            slots.append(Slot("name", i, name))
+            slots.append(Slot("name", i, visible_text(name)))
         data = f"data {format_number(snapshot.data[i])}"
         cells.append(cell(data, fill=fill))
         slots.append(Slot("data", i, data, prefix="data "))
@@ -626,9 +627,7 @@ class _ValuesView:
         first, second = blame_texts(snapshot, i, blame)
         reserve = reserved_blame_texts(snapshot, i) if self.progressive else ()
         blame_fill = NO_BLAME_COLOUR if blame is None else blame_colour(blame, self.largest_blame)
-        cells.append(
-            cell(first + (f"\n{second}" if second else ""), fill=blame_fill, reserve=reserve)
-        )
+        cells.append(cell([first, second] if second else first, fill=blame_fill, reserve=reserve))
         slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
         if second:
             slots.append(Slot("paths", i, second))

@@ -56,6 +56,7 @@ from microgradx.labels import (
     blame_strength,
     format_number,
     mix_colour,
+    visible_text,
 )
 from microgradx.messages import quoted
 from microgradx.op_texts import _expression
@@ -252,10 +253,10 @@ def stroke_colour(grad: float | None, largest: float) -> str:
     return mix_colour(NO_BLAME_STROKE, full, blame_strength(grad, largest))
 
 
-def _cell(text: str, *, fill: str, reserve: Sequence[str] = (), bold: bool = False) -> str:
-    return cell(
-        text, fill=fill, reserve=reserve, bold=bold, font_size=FONT_SIZE, padding=PADDING
-    )
+def _cell(
+    text: str | Sequence[str], *, fill: str, reserve: Sequence[str] = (), bold: bool = False
+) -> str:
+    return cell(text, fill=fill, reserve=reserve, bold=bold, font_size=FONT_SIZE, padding=PADDING)
 
 
 def weight_edge_id(weight: int) -> str:
@@ -328,7 +329,7 @@ class NetworkView:
         fill = ROLE_COLOURS["input" if role == "constant" else role]
         slots = self.slots.setdefault(f"value-{i}", [])
         name = title or snapshot.names[i]
-        slots.append(Slot("name", i, name))
+        slots.append(Slot("name", i, visible_text(name)))
         data = f"data {format_number(snapshot.data[i])}"
         slots.append(Slot("data", i, data, prefix="data "))
         top = [_cell(name, fill=fill, bold=True), _cell(data, fill=fill)]
@@ -346,7 +347,7 @@ class NetworkView:
         slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
         if second:
             slots.append(Slot("paths", i, second))
-        return _cell(first + (f"\n{second}" if second else ""), fill=fill, reserve=reserve)
+        return _cell([first, second] if second else first, fill=fill, reserve=reserve)
 
     def add_layer(self, graph: Any, layer: Sequence[NeuronParts]) -> None:
         """A layer's neurons side by side (one rank), in order."""
@@ -374,7 +375,7 @@ class NetworkView:
         role_fill = ROLE_COLOURS["output" if out == snapshot.root else "intermediate"]
         knob_fill = ROLE_COLOURS["parameter"]
         top = [_cell(title, fill=role_fill, bold=True)]
-        slots.append(Slot("name", out, title))
+        slots.append(Slot("name", out, visible_text(title)))
         if neuron.bias is not None:
             text = f"b {format_number(snapshot.data[neuron.bias])}"
             top.append(self.knob_cell(neuron.bias, text, port="b"))

@@ -72,8 +72,9 @@ def test_forward_steps_compute_each_node_after_its_inputs(expression):
 
 
 @given(random_graphs)
-def test_backward_steps_run_in_the_reverse_order_after_the_seed(expression):
+def test_backward_steps_run_in_the_order_of_backward_after_the_seed(expression):
     root = build(expression)
+    order = topological_order(root)
     recording = record_steps(root)
     phases = [step.phase for step in recording.steps]
     forward = [step.node for step in steps_of(recording, "forward")]
@@ -82,10 +83,48 @@ def test_backward_steps_run_in_the_reverse_order_after_the_seed(expression):
     assert phases == ["start"] + ["forward"] * len(forward) + ["seed"] + ["backward"] * len(
         backward
     ) + ["done"]
-    assert backward == forward[::-1]
+    inner = topological_order(root, leaves=False)
+    assert backward == [order.index(node) for node in reversed(inner)]
     seed = steps_of(recording, "seed")[0]
-    assert seed.node == len(topological_order(root)) - 1
+    assert seed.node == len(order) - 1
     assert seed.value == 1.0
+
+
+def test_the_forward_pass_runs_in_reading_order_first_input_first():
+    a, b, c, d = (Value(float(k), name) for k, name in enumerate("abcd", start=1))
+    first, second = a * b, c * d
+    first.label, second.label = "first", "second"
+    total = first + second
+    total.label = "total"
+    recording = record_steps(total)
+
+    titles = [step.title for step in steps_of(recording, "forward")]
+    assert titles == [
+        "Forward 1 of 3: compute first",
+        "Forward 2 of 3: compute second",
+        "Forward 3 of 3: compute total",
+    ]
+    start = recording.steps[0].lines
+    assert [line.split(" =")[0] for line in start] == ["a", "b", "c", "d"]
+
+
+def test_a_network_is_computed_first_neuron_first_leaves_in_the_order_they_are_read():
+    from microgradx.nn import MLP
+
+    model = MLP(2, [3, 1], seed=1)
+    loss = (model([Value(1.0, "x1"), Value(2.0, "x2")]) - 1.0) ** 2
+    recording = record_steps(loss, model=model)
+    forward = [step.title for step in steps_of(recording, "forward")]
+
+    assert forward[:3] == [
+        "Forward 1 of 13: compute L1.N1.w·x",
+        "Forward 2 of 13: compute L1.N1.w·x+b",
+        "Forward 3 of 13: compute L1.N1.out",
+    ]
+    assert forward[3] == "Forward 4 of 13: compute L1.N2.w·x"
+    names = [line.split(" =")[0] for line in recording.steps[0].lines]
+    assert names[:4] == ["x1", "x2", "L1.N1.w1", "L1.N1.w2"]  # inputs first, then knobs
+    assert names[4:7] == ["L1.N1.b", "L1.N2.w1", "L1.N2.w2"]
 
 
 # ----------------------------------------------------------------------
@@ -154,9 +193,9 @@ def test_blame_from_two_paths_shows_its_running_total():
     )
     assert step_b.lines == (
         "b.grad = 1.0 (complete: every path above it has reported)",
-        "a.grad += a.data (local 3.0) × b.grad (1.0) = 3.0",
+        "a.grad += a (local 3.0) × b.grad (1.0) = 3.0",
         "  running total: a.grad = 1.0 + 3.0 = 4.0   (path 2 of 3)",
-        "a.grad += a.data (local 3.0) × b.grad (1.0) = 3.0",
+        "a.grad += a (local 3.0) × b.grad (1.0) = 3.0",
         "  running total: a.grad = 4.0 + 3.0 = 7.0   (path 3 of 3)",
     )
     assert "adds up" in step_b.note
@@ -168,33 +207,54 @@ def test_the_steps_of_a_neuron_read_like_the_chain_rule():
     recording = record_steps(neuron())
     forward = {step.title: step.lines for step in steps_of(recording, "forward")}
 
-    assert forward["Forward 1 of 5: compute x2 * w2"][0] == "x2 * w2 = 0.0 * 1.0 = 0.0"
-    assert forward["Forward 2 of 5: compute x1 * w1"] == (
+    assert forward["Forward 1 of 5: compute x1 * w1"] == (
         "x1 * w1 = 2.0 * (-3.0) = -6.0",
         "local derivatives, kept for the backward pass:",
-        "  d (x1 * w1) / d x1 = w1.data = -3.0",
-        "  d (x1 * w1) / d w1 = x1.data = 2.0",
+        "  d (x1 * w1) / d x1 = w1 = -3.0",
+        "  d (x1 * w1) / d w1 = x1 = 2.0",
     )
+    assert forward["Forward 2 of 5: compute x2 * w2"][0] == "x2 * w2 = 0.0 * 1.0 = 0.0"
     assert forward["Forward 5 of 5: compute o"][:3] == (
         "o = tanh(n) = tanh(0.8814) = 0.7071",
         "local derivatives, kept for the backward pass:",
-        "  d o / d n = 1 - o.data² = 0.5",
+        "  d o / d n = 1 - o² = 0.5",
     )
     backward = {step.title: step.lines for step in steps_of(recording, "backward")}
     assert backward["Backward 1 of 5: o hands on its blame"][1] == (
-        "n.grad += 1 - o.data² (local 0.5) × o.grad (1.0) = 0.5"
+        "n.grad += 1 - o² (local 0.5) × o.grad (1.0) = 0.5"
     )
     assert backward["Backward 4 of 5: x1 * w1 hands on its blame"][1:] == (
-        "x1.grad += w1.data (local -3.0) × (x1 * w1).grad (0.5) = -1.5",
-        "w1.grad += x1.data (local 2.0) × (x1 * w1).grad (0.5) = 1.0",
+        "x1.grad += w1 (local -3.0) × (x1 * w1).grad (0.5) = -1.5",
+        "w1.grad += x1 (local 2.0) × (x1 * w1).grad (0.5) = 1.0",
     )
-    assert set(steps_of(recording, "done")[0].lines) == {
+    assert steps_of(recording, "done")[0].lines == (
         "x1.grad = -1.5",
         "w1.grad = 1.0",
         "x2.grad = 0.5",
         "w2.grad = 0.0",
         "b.grad = 0.5",
-    }
+    )
+
+
+def test_the_power_rule_reads_as_a_learner_writes_it():
+    guess, truth = Value(4.3, "guess"), Value(2.75, "true price")
+    error = (guess - truth) ** 2
+    error.label = "error"
+    recording = record_steps(error)
+    forward = steps_of(recording, "forward")
+
+    assert forward[0].lines[0] == "guess - true price = 4.3 - 2.75 = 1.55"
+    assert forward[1].lines[0] == "error = (guess - true price)² = 1.55² = 2.402"
+    assert forward[1].lines[2] == "  d error / d (guess - true price) = 2 × (guess - true price) = 3.1"
+    backward = steps_of(recording, "backward")[0]
+    assert backward.lines[1] == (
+        "(guess - true price).grad += 2 × (guess - true price) (local 3.1) × error.grad (1.0) = 3.1"
+    )
+    assert "** 1" not in " ".join(line for step in recording.steps for line in step.lines)
+    cube = guess**3
+    assert steps_of(record_steps(cube), "forward")[0].lines[2] == (
+        "  d (guess³) / d guess = 3 × guess² = 55.47"
+    )
 
 
 def test_constants_and_repeated_inputs_are_named_clearly():
@@ -205,24 +265,25 @@ def test_constants_and_repeated_inputs_are_named_clearly():
 
     assert forward[0].lines[0] == "3.0 * x = 3.0 * (-2.0) = -6.0"
     assert forward[0].lines[2:] == (
-        "  d (3.0 * x) / d (3.0) = x.data = -2.0",
+        "  d (3.0 * x) / d (3.0) = x = -2.0",
         "  d (3.0 * x) / d x = 3.0",
     )
     assert forward[1].lines[2:] == (
-        "  d y / d (3.0 * x) = x.data = -2.0",
-        "  d y / d x = (3.0 * x).data = -6.0",
+        "  d y / d (3.0 * x) = x = -2.0",
+        "  d y / d x = (3.0 * x) = -6.0",
     )
 
 
-def test_a_long_unlabelled_expression_is_named_by_its_position():
+def test_a_long_unlabelled_expression_is_named_by_its_op_and_a_count():
     x = Value(1.0, "x")
     long = ((x + 1.0) * (x + 2.0) + (x + 3.0)).tanh()
     recording = record_steps(long)
     names = [node.name for node in recording.nodes]
 
-    assert names[-2] == f"v{len(names) - 2}"  # "(x + 1.0) * (x + 2.0) + (x + 3.0)" is long
-    assert names[-1] == f"tanh(v{len(names) - 2})"
-    assert "x + 1.0" in names
+    assert names[-2] == "sum1"  # "(x + 1.0) * (x + 2.0) + (x + 3.0)" is long
+    assert names[-1] == "tanh(sum1)"
+    assert "x + 1.0" in names and "(x + 1.0) * (x + 2.0)" in names
+    assert not [name for name in names if re.fullmatch(r"v\d+", name)]
 
 
 @pytest.mark.parametrize("name", OPERATION_NAMES)
@@ -255,8 +316,8 @@ def test_dot_and_sum_are_written_out_term_by_term():
     forward = steps_of(record_steps(s), "forward")
 
     assert forward[0].lines[0] == "w1 * x1 + w2 * x2 = 0.5 * 2.0 + (-1.0) * 3.0 = -2.0"
-    assert "  d (w1 * x1 + w2 * x2) / d w2 = x2.data = 3.0" in forward[0].lines
-    assert "  d (w1 * x1 + w2 * x2) / d x2 = w2.data = -1.0" in forward[0].lines
+    assert "  d (w1 * x1 + w2 * x2) / d w2 = x2 = 3.0" in forward[0].lines
+    assert "  d (w1 * x1 + w2 * x2) / d x2 = w2 = -1.0" in forward[0].lines
     assert forward[1].lines[0] == "s = w1 * x1 + w2 * x2 + x1 = -2.0 + 2.0 = 0.0"
 
 

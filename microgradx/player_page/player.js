@@ -377,6 +377,9 @@
     function sizeDrawing() {
       if (!svg) return;
       const mode = controls.zoom.value;
+      const page = player.dataset.mode === "page";
+      figure.style.flex = ""; // take the whole share of the height, then give back
+      svg.style.width = svg.style.height = "";
       const style = getComputedStyle(figure);
       const padX = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
       const padY = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
@@ -393,6 +396,11 @@
       svg.style.width = natural.width * scale + "px";
       svg.style.height = natural.height * scale + "px";
       player.dataset.scale = scale.toFixed(4);
+      // On a page of its own, a drawing that fits leaves the rest to the step's text.
+      const needed = natural.height * scale + padY + figure.offsetHeight - figure.clientHeight;
+      if (page && natural.width * scale <= width + 0.5 && needed < figure.offsetHeight) {
+        figure.style.flex = "0 0 " + Math.ceil(needed) + "px";
+      }
     }
 
     // --- playing, keys and clicks --------------------------------------
