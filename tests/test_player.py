@@ -245,7 +245,9 @@ def test_the_power_rule_reads_as_a_learner_writes_it():
 
     assert forward[0].lines[0] == "guess - true price = 4.3 - 2.75 = 1.55"
     assert forward[1].lines[0] == "error = (guess - true price)² = 1.55² = 2.402"
-    assert forward[1].lines[2] == "  d error / d (guess - true price) = 2 × (guess - true price) = 3.1"
+    assert forward[1].lines[2] == (
+        "  d error / d (guess - true price) = 2 × (guess - true price) = 3.1"
+    )
     backward = steps_of(recording, "backward")[0]
     assert backward.lines[1] == (
         "(guess - true price).grad += 2 × (guess - true price) (local 3.1) × error.grad (1.0) = 3.1"
