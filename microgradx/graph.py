@@ -524,7 +524,8 @@ class _ValuesView:
         self.reading = self.reading_order()
 
     def build(self, format: str, rankdir: str) -> Drawing:
-        graph = new_graph(format, rankdir)
+        across = "0.12" if rankdir in ("LR", "RL") else "0.2"  # edge labels sit side by side
+        graph = new_graph(format, rankdir, ranksep="0.3", nodesep=across)
         if self.legend:
             graph.attr(label=self.legend_label(), labelloc="b", labeljust="l")
         for block in self.blocks():

@@ -740,3 +740,18 @@ def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) 
         assert set(fresh_groups) == set(committed_groups), "run python docs/make_images.py"
         for group_id, group in fresh_groups.items():
             assert texts(group) == texts(committed_groups[group_id]), group_id
+
+
+README_WIDTH_PX = 830
+"""About the widest GitHub shows a picture in a README."""
+
+
+def test_the_readme_image_is_legible_at_readme_width() -> None:
+    """At 830 px wide, the smallest text of docs/neuron.svg is still about 12 px tall."""
+    svg = ElementTree.parse(REPOSITORY / "docs" / "neuron.svg").getroot()
+    width_px = float(svg.get("width").removesuffix("pt")) * 4 / 3
+    scale = min(1.0, README_WIDTH_PX / width_px)
+    sizes = [float(t.get("font-size")) * 4 / 3 * scale for t in svg.iter(f"{SVG}text")]
+    print(f"\ndocs/neuron.svg: {width_px:.0f} px wide, smallest text {min(sizes):.1f} px at 830 px")
+    assert min(sizes) >= 11.5
+    assert scale > 0.85  # it was 0.37 (5-6 px text) drawn left to right

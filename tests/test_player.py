@@ -11,17 +11,20 @@ import re
 import struct
 import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microgradx import Value, dot, sum_values, topological_order
-from microgradx.graph import GraphTooLargeError, format_number
+from microgradx.graph import GraphTooLargeError, drawing_of, format_number
+from microgradx.labels import visible_text
 from microgradx.player import BackpropPlayer, _local_rule, _local_rule_note, explain, record_steps
 from microgradx.testing import OPERATION_NAMES, expressions
 
 random_graphs = expressions(max_inputs=4, max_steps=12)
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
 
 def build(expression):
@@ -578,3 +581,163 @@ def test_any_labels_survive_the_round_trip_through_the_page(labels):
     assert [step["lines"] for step in data["steps"]] == [
         list(step.lines) for step in recording.steps
     ]
+
+
+# ----------------------------------------------------------------------
+# What the drawing shows when: the timeline of every node
+# ----------------------------------------------------------------------
+
+
+@given(random_graphs)
+def test_a_value_shows_after_its_inputs_and_blame_only_after_it_is_handed_on(expression):
+    root = build(expression)
+    recording = record_steps(root)
+    timeline = recording.timeline
+    snapshot_order = topological_order(root)
+    index = {node: i for i, node in enumerate(snapshot_order)}
+    last = len(recording.steps) - 1
+
+    for i, node in enumerate(snapshot_order):
+        for child in node.children:
+            assert timeline.value_step[i] > timeline.value_step[index[child]]
+        steps = [step for step, _, _ in timeline.blame_steps[i]]
+        assert steps == sorted(steps) and steps, i
+        for share in recording.steps[steps[0]].shares:  # blame arrives from a handing step
+            assert share.node == recording.steps[steps[0]].node
+        if node.children:
+            hand = timeline.hand_step[i]
+            assert hand is not None and hand >= max(steps) > timeline.value_step[i] - 1
+        final_total = timeline.blame_steps[i][-1][1]
+        assert same_bits(final_total, recording.grads[i])
+        assert max(steps) < last  # the last step shows every final blame
+    assert timeline.blame_steps[-1][0] == (
+        next(k for k, s in enumerate(recording.steps) if s.phase == "seed"),
+        1.0,
+        0,
+    )
+
+
+@given(random_graphs)
+def test_every_name_the_steps_use_is_shown_on_the_drawing(expression):
+    root = build(expression)
+    player_drawing = drawing_of(root, progressive=True)
+    recording = record_steps(root)
+    shown = {
+        (slot.node, slot.text)
+        for slots in player_drawing.slots.values()
+        for slot in slots
+        if slot.kind in ("name", "data")
+    }
+    snapshot = player_drawing.snapshot
+    for i, info in enumerate(recording.nodes):
+        name = visible_text(info.name)
+        if snapshot.labels[i] or snapshot.children[i]:
+            assert (i, name) in shown, name
+        else:  # a constant is named by its number
+            assert (i, f"data {name}") in shown
+    for step in recording.steps:
+        assert not re.search(r"\bv\d+\b", " ".join((step.title, step.note, *step.lines)))
+
+
+def test_the_house_demo_names_its_true_price_and_its_neurons_parts(monkeypatch):
+    import runpy
+
+    monkeypatch.syspath_prepend(str(DEMOS))
+    demo = runpy.run_path(str(DEMOS / "house_prices.py"), run_name="house_demo")
+    data = demo["make_data"]()
+    model = demo["build_model"](data.train, demo["SEED"])
+    first = demo["forward_and_backward"](model, data.scaling, data.train[0])
+    names = [node.name for node in record_steps(first.loss, model=model).nodes]
+
+    assert "true price" in names
+    assert "guess - true price" in names
+    assert {"L1.N1.w·x", "L1.N1.w·x+b", "L1.N1.out", "L2.N1.w·x"} <= set(names)
+    player = BackpropPlayer(first.loss, model=model)
+    page = player.to_html()
+    assert "rest the mouse" not in page
+    assert len(page.encode("utf-8")) < 1_000_000
+
+
+# ----------------------------------------------------------------------
+# No renderer: the same clear words as draw_dot, never a traceback
+# ----------------------------------------------------------------------
+
+
+def test_without_a_renderer_a_notebook_shows_the_fix_and_explain_raises_it(tmp_path, monkeypatch):
+    from microgradx.render import RENDERER_ENV_VAR, RendererNotFoundError
+
+    monkeypatch.setenv(RENDERER_ENV_VAR, "/no/such/program/dot")
+    player = BackpropPlayer(neuron())  # records and lays out without drawing
+
+    bundle = player._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "pip install graphviz-pure" in bundle["text/plain"]
+    assert "Traceback" not in bundle["text/plain"]
+    assert player._repr_html_() is None
+    with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
+        explain(neuron(), tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+def test_a_renderer_that_fails_gives_the_render_error(tmp_path, monkeypatch):
+    from microgradx.render import RENDERER_ENV_VAR, RenderError
+
+    failing = tmp_path / "dot"
+    failing.write_text("#!/bin/sh\necho 'cannot lay this out' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(failing))
+    player = BackpropPlayer(neuron())
+    assert "could not draw its graph" in player._repr_mimebundle_()["text/plain"]
+    with pytest.raises(RenderError, match="cannot lay this out"):
+        player.save(tmp_path / "page.html")
+
+
+# ----------------------------------------------------------------------
+# The data the page's script reads
+# ----------------------------------------------------------------------
+
+
+def test_the_page_data_holds_every_nodes_numbers_and_when_they_show():
+    root = neuron()
+    player = BackpropPlayer(root)
+    data = script_data(player.to_html())
+    order = topological_order(root)
+    root.backward()
+
+    assert data["view"] == "values" and data["zoom"] == "readable"
+    assert len(data["nodes"]) == len(order)
+    for i, (shown, node) in enumerate(zip(data["nodes"], order)):
+        assert shown["data"] == node.data and shown["blame"] == node.grad
+        assert shown["children"] == [order.index(c) for c in node.children]
+        assert shown["local"] == list(node.local_grads)
+        assert shown["shownIn"] == f"value-{i}"
+        assert shown["valueStep"] == player.recording.timeline.value_step[i]
+        assert shown["blameSteps"][-1][1] == node.grad
+    assert data["largestBlame"] == max(abs(node.grad) for node in order)
+
+
+def test_the_drawing_marks_every_number_the_script_repaints():
+    player = BackpropPlayer(neuron())
+    svg = ElementTree.fromstring(player.svg)
+    marked = [e for e in svg.iter() if e.get("data-mgx")]
+    kinds = {e.get("data-mgx") for e in marked}
+    assert kinds == {"name", "data", "blame", "cell", "local"}
+    count = len(topological_order(neuron()))
+    assert len([e for e in marked if e.get("data-mgx") == "data"]) == count
+    assert len([e for e in marked if e.get("data-mgx") == "blame"]) == count
+    for element in marked:
+        if element.get("data-mgx") in ("data", "blame"):
+            assert element.get("text-anchor") == "middle"  # centred: new text stays in its cell
+
+
+def test_a_player_takes_the_view_and_its_options(tmp_path):
+    from microgradx.nn import MLP
+
+    model = MLP(2, [2, 1], seed=0)
+    loss = (model([Value(1.0, "x1"), Value(2.0, "x2")]) - 1.0) ** 2
+    page = explain(loss, tmp_path / "network.html", model=model, view="network").read_text()
+    assert 'data-view="network"' in page
+    assert script_data(page)["view"] == "network"
+    with pytest.raises(ValueError, match="learning_rate"):
+        BackpropPlayer(loss, model=model, view="network", learning_rate=-1)
