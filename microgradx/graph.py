@@ -66,6 +66,7 @@ DOT text, byte for byte.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import graphviz
@@ -167,7 +168,7 @@ def draw_dot(
     format: str = "svg",
     rankdir: str | None = None,
     *,
-    parameters: Iterable[Value] | None = None,
+    parameters: Value | Iterable[Value] | None = None,
     model: Any = None,
     view: str = "values",
     show_passed_blame: bool = False,
@@ -252,7 +253,7 @@ class BlameGraph(graphviz.Digraph):
             svg = render_dot(self.source, "svg").decode("utf-8")
         except RendererNotFoundError as error:
             return {"text/plain": f"The blame graph cannot be drawn here.\n{error}"}
-        except RenderError as error:
+        except (RenderError, UnsupportedFormatError) as error:
             return {"text/plain": f"The blame graph could not be drawn.\n{error}"}
         return drawing_bundle(svg)
 
@@ -283,6 +284,18 @@ def _check_size(order: list[Value], max_nodes: int | None) -> None:
         "instead of a batch, or fewer steps of a chain. Or raise the limit and wait: "
         f"draw_dot(root, max_nodes={drawn + hidden})."
     )
+
+
+def _checked_max_nodes(max_nodes: object) -> int | None:
+    """``max_nodes`` as an int (None: no limit), or a clear error."""
+    if max_nodes is None:
+        return None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 1:
+        raise ValueError(
+            f"max_nodes must be a whole number of nodes >= 1 (or None for no limit), "
+            f"got {type(max_nodes).__name__} {quoted(max_nodes)}."
+        )
+    return int(max_nodes)
 
 
 def layout_size(order: list[Value]) -> tuple[int, int]:
@@ -389,7 +402,7 @@ def drawing_of(
     root: Value,
     *,
     rankdir: str | None = None,
-    parameters: Iterable[Value] | None = None,
+    parameters: Value | Iterable[Value] | None = None,
     model: Any = None,
     view: str = "values",
     show_passed_blame: bool = False,
@@ -411,6 +424,7 @@ def drawing_of(
             "Pass the output of a computation, e.g. draw_dot(loss)."
         )
     check_view(view, model)
+    max_nodes = _checked_max_nodes(max_nodes)
     if rankdir is None:
         rankdir = "BT" if view == "network" else "LR"
     check_rankdir(rankdir)
@@ -557,8 +571,9 @@ class _ValuesView:
             if key in declared:
                 continue
             for j in by_key[key].inputs:  # the inputs first: next to the box
-                outside = j is not None and j not in declared and j not in snapshot.neuron_of
-                if outside and not snapshot.children[j]:
+                if j is None or j in declared or j in snapshot.neuron_of:
+                    continue
+                if not snapshot.children[j]:
                     declared.add(j)
                     blocks.append(j)
             declared.add(key)

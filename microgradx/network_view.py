@@ -39,8 +39,6 @@ import math
 from dataclasses import dataclass
 
 from microgradx.graph import (
-    NO_BLAME_COLOUR,
-    ROLE_COLOURS,
     Drawing,
     GraphTooLargeError,
     Slot,
@@ -51,7 +49,9 @@ from microgradx.graph import (
 )
 from microgradx.labels import (
     NEGATIVE_BLAME_COLOUR,
+    NO_BLAME_COLOUR,
     POSITIVE_BLAME_COLOUR,
+    ROLE_COLOURS,
     blame_colour,
     blame_strength,
     format_number,
@@ -154,8 +154,8 @@ def network_shape(snapshot: GraphSnapshot, model: Any) -> NetworkShape:
             )
     inputs = tuple(dict.fromkeys(j for n in layers[0] for j in n.inputs if j is not None))
     outputs = {n.output: n for layer in layers for n in layer}
-    for layer in layers[1:]:
-        for neuron in layer:
+    for upper in layers[1:]:
+        for neuron in upper:
             strays = [j for j in neuron.inputs if j not in outputs]
             if strays:
                 raise ValueError(

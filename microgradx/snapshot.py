@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from microgradx.engine import Value, topological_order
 from microgradx.labels import format_number
+from microgradx.messages import quoted
 from microgradx.op_texts import _bracketed, _expression, _is_call, _op_word
 
 TYPE_CHECKING = False
@@ -169,7 +170,7 @@ class GraphSnapshot:
         cls,
         root: Value,
         *,
-        parameters: Iterable[Value] | None = None,
+        parameters: Value | Iterable[Value] | None = None,
         model: Any = None,
         order: list[Value] | None = None,
     ) -> GraphSnapshot:
@@ -197,14 +198,27 @@ class GraphSnapshot:
 # ----------------------------------------------------------------------
 
 
-def checked_values(values: Iterable[Value] | None, name: str) -> list[Value]:
+def checked_values(values: object, name: str) -> list[Value]:
+    """``values`` (None, one Value, or an iterable of Values) as a list, or a clear error."""
     if values is None:
         return []
+    if isinstance(values, Value):
+        return [values]
+    if callable(getattr(values, "parameters", None)):
+        raise TypeError(
+            f"{name} takes Values, got the model {type(values).__name__} itself. Pass "
+            f"model=... to mark its knobs and box its neurons, or {name}=model.parameters()."
+        )
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(
+            f"{name} must be a Value or a list of Values, got {type(values).__name__} "
+            f"{quoted(values)}. Pass e.g. {name}=model.parameters() or {name}=[w, b]."
+        )
     checked = list(values)
     for value in checked:
         if not isinstance(value, Value):
             raise TypeError(
-                f"{name} must contain only Values, got {type(value).__name__} {value!r}. "
+                f"{name} must contain only Values, got {type(value).__name__} {quoted(value)}. "
                 f"Pass e.g. {name}=model.parameters()."
             )
     return checked
@@ -441,7 +455,9 @@ class _Neurons:
                 if wanted is None or (wanted != "linear" and node.op == wanted):
                     owner[i], kind[i] = key, "activation"
             elif not direct and len(inside) == 1 and all(k == "sum" for k in kinds):
-                owner[i], kind[i] = inside.pop(), "sum"
+                only = inside.pop()
+                if only is not None:
+                    owner[i], kind[i] = only, "sum"
         parts = []
         for key, neuron in model_neurons.items():
             members = sorted(i for i, k in owner.items() if k == key)

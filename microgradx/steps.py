@@ -313,7 +313,8 @@ def _node_infos(snapshot: GraphSnapshot, timeline: Timeline) -> list[NodeInfo]:
     infos = []
     for i in range(len(snapshot.values)):
         steps = [step for step, _, _ in timeline.blame_steps[i]]
-        finished = max([*steps, *([timeline.hand_step[i]] if timeline.hand_step[i] else [])])
+        hand = timeline.hand_step[i]
+        finished = max([*steps, *([hand] if hand is not None else [])])
         children = snapshot.children[i]
         infos.append(
             NodeInfo(
