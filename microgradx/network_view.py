@@ -5,19 +5,21 @@ shows, with the numbers of one forward and backward pass:
 
 * a node per **input** of the network: its name, its number and its blame (a
   sum over one path per neuron of the first layer);
-* a node per **neuron**: its name (``L1.N3``) and activation, its output
-  (``out``) and the blame of that output, and a row of **knob cells**: one per
-  weight (``w1``, ``w2`` ...; the edge of that weight ends on it) and one for the
-  bias with its value (``b 0.0``). Once backward has run, each knob cell is
-  coloured by its knob's blame;
+* a node per **neuron**: its name (``L1.N3``; with its output's label, ``L2.N1:
+  guess``), its bias with its value (``b 0.0``), its output (``out``) and the
+  blame of that output, and a row of **knob cells**, one per weight (``w1``,
+  ``w2`` ...; the edge of that weight ends on it). Once backward has run, the
+  bias and each weight cell are coloured by that knob's blame. (The activation
+  is named in the steps' texts, to keep 8 neurons in a row within 1,000 px);
 * a node for the **loss**, with its formula (``error = (guess - true price)²``),
   and a node for each constant it reads (``true price``);
 * an edge per **weight**, from the value it multiplies to its knob cell: the
   thicker the line, the larger the weight; dashed when the weight is negative;
   grey until backward has run, then coloured by the weight's blame (red > 0,
-  blue < 0, stronger = more blame, as in the values view). The weights of one
-  path (``focus``: by default the most blamed route from the loss down to a
-  first-layer weight) are also labelled with their name, value and blame.
+  blue < 0, stronger = more blame, as in the values view). No edge carries text:
+  24 labels between two layers cannot be matched to their lines on a projector.
+  The player spells out the numbers of one route (``Focus``: by default the most
+  blamed route from the loss down to a first-layer weight) and lists every knob's.
 
 Layers are drawn bottom to top (``rankdir="BT"``, the story's "the facts go in
 at the bottom"), so that a layer of 8 neurons fits a classroom projector;
@@ -28,9 +30,10 @@ used once in the graph: one example's pass, not a batch.
 
 Ids in the SVG: an input or constant node ``value-{i}`` and the loss node
 ``value-{i}`` (i as in ``topological_order(root)``, as in the values view), a
-neuron ``neuron-{l}-{n}``, a layer box ``layer-{l}``, a weight's edge
-``weight-{i}`` (i: the weight's index), the edge from a last-layer neuron or a
-constant to the loss ``to-loss-{i}`` (i: the index of the value that flows).
+neuron ``neuron-{l}-{n}`` (1-based), a weight's edge ``weight-{i}`` (i: the
+weight's index), the edge from a last-layer neuron or a constant to the loss
+``to-loss-{i}`` (i: the index of the value that flows). Each layer is one rank
+(a row, or a column with ``rankdir="LR"``), its neurons in order.
 """
 
 from __future__ import annotations

@@ -477,6 +477,10 @@
     controls.zoom.value = data.zoom;
     sizeDrawing();
     show(0);
+    // For tools that build on the player (a live lab): the data, and painting from it.
+    // paint(states) takes one state per node: {valueKnown, handed, blame, path, complete},
+    // and reads each node's numbers from data.nodes[i] (data, local, blame).
+    player.microgradx = { data: data, paint: drawing.paint, stateAt: stateAt, show: show };
   }
 
   // For tests and tools: the functions that must agree with Python.
