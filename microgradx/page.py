@@ -30,6 +30,7 @@ import xml.etree.ElementTree as ElementTree
 from importlib import resources
 
 from microgradx.labels import NO_BLAME_COLOUR, POSITIVE_BLAME_COLOUR
+from microgradx.notebook import SVG_NAMESPACE, centre_cell_texts, parse_svg
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from microgradx.graph import Drawing, Slot
     from microgradx.steps import Recording, Step
 
-SVG_NAMESPACE = "http://www.w3.org/2000/svg"
-XLINK_NAMESPACE = "http://www.w3.org/1999/xlink"
 _SVG = f"{{{SVG_NAMESPACE}}}"
 
 ZOOMS = ("readable", "width", "natural")
@@ -61,13 +60,12 @@ def annotate_svg(svg: str, slots: dict[str, list[Slot]]) -> str:
     it). Raises ``ValueError`` when a slot's text is not in its group: that would be
     a drawing the script cannot repaint.
     """
-    ElementTree.register_namespace("", SVG_NAMESPACE)
-    ElementTree.register_namespace("xlink", XLINK_NAMESPACE)
-    root = ElementTree.fromstring(svg[svg.index("<svg") :])
+    root = parse_svg(svg)
     for group in root.iter(f"{_SVG}g"):
         group_slots = slots.get(group.get("id", ""))
         if group_slots:
             _annotate_group(group, group_slots)
+    centre_cell_texts(root)
     return ElementTree.tostring(root, encoding="unicode")
 
 

@@ -23,6 +23,9 @@ from microgradx.graph import format_number
 from microgradx.labels import blame_colour
 from microgradx.network_view import stroke_colour
 from microgradx.player import BackpropPlayer
+from microgradx.render import RENDERER_ENV_VAR, available_renderers
+
+RENDERERS = available_renderers()
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 LAUNCH_FLAGS = (
@@ -738,12 +741,17 @@ return {
 """
 
 
-def test_both_views_read_at_classroom_size(driver, tmp_path, monkeypatch, viewport):
+@pytest.mark.parametrize(
+    "renderer", [r.program for r in RENDERERS], ids=[r.name for r in RENDERERS]
+)
+def test_both_views_read_at_classroom_size(driver, tmp_path, monkeypatch, viewport, renderer):
     """1024x768: every text at 12 px or more, no text cut off, the step's text on screen.
 
     The network view fits the drawing's box (no scrolling); the values view scrolls
-    inside it and keeps the step's node in view.
+    inside it and keeps the step's node in view. With each renderer found: they size
+    text with different fonts' metrics.
     """
+    monkeypatch.setenv(RENDERER_ENV_VAR, renderer)
     demo, model, first = house_demo(tmp_path, monkeypatch)
     demo.save_pictures(first.loss, model)
     viewport(*CLASSROOM)
@@ -779,7 +787,7 @@ def test_both_views_read_at_classroom_size(driver, tmp_path, monkeypatch, viewpo
                 assert figure["top"] <= box["top"] and box["bottom"] <= figure["bottom"] + 1
         figures[view] = (min(smallest), layout["svg"], layout["scale"])
         assert page.errors() == []
-    print(f"\nat {CLASSROOM[0]}x{CLASSROOM[1]}: smallest text, drawing box and scale per view:")
+    print(f"\n{renderer} at {CLASSROOM[0]}x{CLASSROOM[1]}: smallest text, drawing, scale:")
     for view, (px, svg, scale) in figures.items():
         print(
             f"  {view}: {px:.1f} px, drawing {svg['width']:.0f} x {svg['height']:.0f} px, "
