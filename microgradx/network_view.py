@@ -159,7 +159,7 @@ def network_shape(snapshot: GraphSnapshot, model: Any) -> NetworkShape:
     outputs = {n.output: n for layer in layers for n in layer}
     for upper in layers[1:]:
         for neuron in upper:
-            strays = [j for j in neuron.inputs if j not in outputs]
+            strays = [j for j in neuron.inputs if j is not None and j not in outputs]
             if strays:
                 raise ValueError(
                     f"view='network' draws each layer reading the layer below it, but "
