@@ -30,8 +30,9 @@ access. In Jupyter, a ``BackpropPlayer`` displays inline, fitted to the cell's
 width; with no renderer it shows how to get one instead of a traceback; where
 the notebook does not run scripts it still shows the drawing and every step as
 text. The parts live in their own modules: ``snapshot`` (the graph, once),
-``steps`` (the recorder), ``graph`` and ``network_view`` (the drawings), ``page``
-(the HTML and the data for the script), ``player_page/`` (the script and styles).
+``steps`` and ``network_steps`` (the recorders), ``graph`` and ``network_view``
+(the drawings), ``page`` (the HTML and the data for the script), and
+``player_page/`` (the script and styles).
 """
 
 from __future__ import annotations
