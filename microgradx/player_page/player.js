@@ -287,10 +287,8 @@
       light(step);
       writePanel(step);
       updateControls(step);
-      // The step's node; at the start and the end (many nodes), the last of them.
-      if (step.current.length > 0) {
-        keepInView(groups[step.current[step.current.length - 1]].shown);
-      }
+      // The step's node; at the start and the end (many nodes), the first of them.
+      if (step.current.length > 0) keepInView(groups[step.current[0]].shown);
     }
 
     function light(step) {
