@@ -48,7 +48,9 @@ class NetworkRecorder(_Texts):
     def __init__(
         self, snapshot: GraphSnapshot, shape: NetworkShape, focus: Focus, learning_rate: float
     ) -> None:
-        super().__init__(snapshot)
+        from microgradx.network_view import network_names
+
+        super().__init__(snapshot, network_names(snapshot, shape))
         self.shape = shape
         self.focus = focus
         self.learning_rate = learning_rate
@@ -121,10 +123,10 @@ class NetworkRecorder(_Texts):
             if numbers:
                 terms.append(f"{_bracketed_number(s.data[w])} × {_bracketed_number(s.data[x])}")
             else:
-                terms.append(f"{s.names[w]} × {s.names[x]}")
+                terms.append(f"{self.names[w]} × {self.names[x]}")
         if neuron.bias is not None:
             terms.append(
-                _bracketed_number(s.data[neuron.bias]) if numbers else s.names[neuron.bias]
+                _bracketed_number(s.data[neuron.bias]) if numbers else self.names[neuron.bias]
             )
         inside = " + ".join(terms)
         return inside if neuron.activation == "linear" else f"{neuron.activation}({inside})"
@@ -164,7 +166,7 @@ class NetworkRecorder(_Texts):
         number = layer[0].layer
         spelled, _ = self.on_route.get(number, (layer[0], 0))
         lines = [
-            f"{s.names[self.out(spelled)]} = {self.neuron_formula(spelled, numbers=False)}",
+            f"{self.names[self.out(spelled)]} = {self.neuron_formula(spelled, numbers=False)}",
             f"   = {self.neuron_formula(spelled, numbers=True)}",
         ]
         pre = self.sum_of(spelled)
@@ -180,10 +182,10 @@ class NetworkRecorder(_Texts):
                 continue
             out, pre = self.out(neuron), self.sum_of(neuron)
             if neuron.activation == "linear":
-                lines.append(f"{s.names[out]} = {format_number(s.data[out])}")
+                lines.append(f"{self.names[out]} = {format_number(s.data[out])}")
             else:
                 lines.append(
-                    f"{s.names[out]} = {neuron.activation}({format_number(s.data[pre])}) = "
+                    f"{self.names[out]} = {neuron.activation}({format_number(s.data[pre])}) = "
                     f"{format_number(s.data[out])}"
                 )
         activations = sorted({n.activation for n in layer})
@@ -222,7 +224,7 @@ class NetworkRecorder(_Texts):
         return Step(
             phase="forward",
             node=s.root,
-            title=f"The loss: {s.names[s.root]} = {format_number(s.data[s.root])}",
+            title=f"The loss: {self.names[s.root]} = {format_number(s.data[s.root])}",
             lines=tuple(lines),
             note=(
                 "The loss measures how far the output is from what it should be: the larger "
@@ -240,16 +242,26 @@ class NetworkRecorder(_Texts):
     def seed_step(self) -> Step:
         s, shape = self.s, self.shape
         root = s.root
-        name = s.refs[root]
+        name = self.refs[root]
+        from microgradx.network_view import loss_title
+
         lines = [f"{name}.grad = d {name} / d {name} = 1.0"]
         shares: list[BlameShare] = []
+        shown = loss_title(s, shape, self.names)
+        spelled = all(self.names[i] in shown for i in shape.loss_part)
+        outputs = self.layer_outputs(self.layers[-1])
         for i in s.backward_order:
             if shape.stage[i] == len(self.layers) + 1:
                 node_shares = self.shares_of.get(i, [])
                 shares += node_shares
-                lines += self.share_lines(i, node_shares)
-        outputs = self.layer_outputs(self.layers[-1])
-        who = _join_names([s.names[j] for j in outputs])
+                if spelled:  # every step of the loss is named on its node
+                    lines += self.share_lines(i, node_shares)
+        if not spelled:
+            lines += [
+                f"{self.refs[j]}.grad = d {name} / d {self.names[j]} = {format_number(s.blame[j])}"
+                for j in outputs
+            ]
+        who = _join_names([self.names[j] for j in outputs])
         note = (
             f"The backward pass starts at the loss: its blame for itself is 1. The loss "
             f"hands it on to {who} by the chain rule: the local derivative times the blame."
@@ -313,7 +325,7 @@ class NetworkRecorder(_Texts):
         assert x is not None
         share = self.share_to(w)
         return (
-            f"{s.refs[w]}.grad = {s.names[x]} ({format_number(s.data[x])}) × "
+            f"{self.refs[w]}.grad = {self.names[x]} ({format_number(s.data[x])}) × "
             f"{_bracketed_number(share.node_grad)} = {format_number(share.share)}"
         )
 
@@ -331,7 +343,7 @@ class NetworkRecorder(_Texts):
         neuron, slot = self.on_route[number]
         w, x = neuron.weights[slot], neuron.inputs[slot]
         assert x is not None
-        factors = [(s.names[x], s.data[x])]
+        factors = [(self.names[x], s.data[x])]
         readers = {j: n for other in self.layers for n in other for j in n.inputs if j is not None}
         while True:
             out = self.out(neuron)
@@ -339,22 +351,22 @@ class NetworkRecorder(_Texts):
                 factors.append((f"{neuron.activation} slope", s.local_grads[out][0]))
             reader = readers.get(out)
             if reader is None or s.paths[out] != 1:
-                factors.append((f"{s.refs[out]}.grad", s.blame[out]))
+                factors.append((f"{self.refs[out]}.grad", s.blame[out]))
                 break
             weight = reader.weights[reader.inputs.index(out)]
-            factors.append((s.names[weight], s.data[weight]))
+            factors.append((self.names[weight], s.data[weight]))
             neuron = reader
         names = " × ".join(name for name, _ in factors)
         numbers = " × ".join(_bracketed_number(value) for _, value in factors)
         return [
-            f"chain rule for {s.names[w]}: d {s.refs[s.root]} / d {s.names[w]} = {names}",
+            f"chain rule for {self.names[w]}: d {self.refs[s.root]} / d {self.names[w]} = {names}",
             f"   = {numbers} = {format_number(s.blame[w])}",
         ]
 
     def neuron_lines(self, neuron: NeuronParts) -> list[str]:
         s = self.s
         out, pre = self.out(neuron), self.sum_of(neuron)
-        line = f"{s.refs[out]}.grad = {format_number(s.blame[out])}"
+        line = f"{self.refs[out]}.grad = {format_number(s.blame[out])}"
         if neuron.activation != "linear":
             slope = s.local_grads[out][0]
             line += (
@@ -365,7 +377,7 @@ class NetworkRecorder(_Texts):
                 return [f"{line} (off): {neuron.name}'s knobs and inputs get no blame"]
         lines = [line]
         if neuron.bias is not None:
-            lines.append(f"  {s.refs[neuron.bias]}.grad = {format_number(s.blame[neuron.bias])}")
+            lines.append(f"  {self.refs[neuron.bias]}.grad = {format_number(s.blame[neuron.bias])}")
         for slot in range(len(neuron.weights)):
             lines.append(f"  {self.knob_line(neuron, slot)}")
         for slot, x in enumerate(neuron.inputs):
@@ -373,7 +385,7 @@ class NetworkRecorder(_Texts):
                 share = self.share_to(x, neuron.sums)
                 weight = neuron.weights[slot]
                 lines.append(
-                    f"  to {s.names[x]}: {s.names[weight]} ({format_number(s.data[weight])}) "
+                    f"  to {self.names[x]}: {self.names[weight]} ({format_number(s.data[weight])}) "
                     f"× {_bracketed_number(share.node_grad)} = {format_number(share.share)}"
                 )
         return lines
@@ -388,7 +400,7 @@ class NetworkRecorder(_Texts):
                 continue
             terms = " + ".join(_bracketed_number(share.share) for share in parts)
             lines.append(
-                f"{s.refs[x]}.grad = {terms} = {format_number(s.blame[x])}"
+                f"{self.refs[x]}.grad = {terms} = {format_number(s.blame[x])}"
                 f"   ({len(parts)} path{'s' if len(parts) > 1 else ''})"
             )
         return lines
@@ -415,7 +427,7 @@ class NetworkRecorder(_Texts):
             neuron, slot = self.on_route[number]
             parts.append(
                 f"The first lines follow one route from the loss down to "
-                f"{self.s.names[neuron.weights[slot]]}: its blame is the product of the "
+                f"{self.names[neuron.weights[slot]]}: its blame is the product of the "
                 "local derivatives along the way."
             )
         return " ".join(parts)
@@ -429,7 +441,7 @@ class NetworkRecorder(_Texts):
         for i in [focus, *[k for k in knobs if k != focus]]:
             new = s.data[i] - rate * s.blame[i]
             lines.append(
-                f"{s.refs[i]}.grad = {format_number(s.blame[i])}   nudge: "
+                f"{self.refs[i]}.grad = {format_number(s.blame[i])}   nudge: "
                 f"{format_number(s.data[i])} - {format_number(rate)} × "
                 f"{_bracketed_number(s.blame[i])} = {format_number(new)}"
             )

@@ -63,7 +63,7 @@ from microgradx.labels import (
 )
 from microgradx.messages import quoted
 from microgradx.op_texts import _expression
-from microgradx.snapshot import GraphSnapshot, NeuronParts
+from microgradx.snapshot import LONGEST_EXPRESSION_NAME, GraphSnapshot, NeuronParts
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -200,6 +200,44 @@ def _stages(snapshot: GraphSnapshot, layers: Sequence[Sequence[NeuronParts]]) ->
     return stage
 
 
+def network_names(snapshot: GraphSnapshot, shape: NetworkShape) -> list[str]:
+    """What the network view calls each node, so that its texts name what it draws.
+
+    A neuron's unlabelled output is ``L1.N3.out`` (its node shows "L1.N3" and
+    "out"), also when the neuron is linear; the loss's unlabelled steps are named
+    by their formulas again with those names.
+    """
+    names = list(snapshot.names)
+    for layer in shape.layers:
+        for neuron in layer:
+            out = neuron.output
+            if out is not None and not snapshot.labels[out]:
+                names[out] = "out" if neuron.name == "neuron" else f"{neuron.name}.out"
+    for i in shape.loss_part:
+        children = snapshot.children[i]
+        was = _expression(snapshot.ops[i], [snapshot.names[j] for j in children])
+        if snapshot.labels[i] or snapshot.names[i] != was:
+            continue
+        formula = _expression(snapshot.ops[i], [names[j] for j in children])
+        if len(formula) <= LONGEST_EXPRESSION_NAME:
+            names[i] = formula
+    return names
+
+
+def loss_title(snapshot: GraphSnapshot, shape: NetworkShape, names: Sequence[str]) -> str:
+    """The loss node's title: ``error = (guess - true price)²``, written from what is drawn."""
+    root = snapshot.root
+    inside = set(shape.loss_part)
+    formula: dict[int, str] = {}
+    for i in shape.loss_part:
+        operands = [formula[j] if j in inside else names[j] for j in snapshot.children[i]]
+        formula[i] = _expression(snapshot.ops[i], operands)
+    text = formula.get(root, "")
+    if not text or len(text) > 60 or text == names[root]:
+        return names[root]
+    return f"{names[root]} = {text}"
+
+
 def choose_focus(
     snapshot: GraphSnapshot, shape: NetworkShape, weight: Value | None = None
 ) -> Focus:
@@ -281,6 +319,7 @@ class NetworkView:
     ) -> None:
         self.snapshot = snapshot
         self.shape = network_shape(snapshot, model)
+        self.names = network_names(snapshot, self.shape)
         self.progressive = progressive
         self.legend = legend
         if progressive:
@@ -417,8 +456,7 @@ class NetworkView:
         for j in shape.loss_constants:
             graph.node(f"v{j}", label=self.value_label(j), id=f"value-{j}", shape="plain")
             graph.edge(f"v{j}", f"v{root}", id=f"to-loss-{j}")
-        formula = self.loss_formula()
-        title = f"{snapshot.names[root]} = {formula}" if formula else snapshot.names[root]
+        title = loss_title(snapshot, shape, self.names)
         graph.node(
             f"v{root}", label=self.value_label(root, title), id=f"value-{root}", shape="plain"
         )
@@ -428,20 +466,6 @@ class NetworkView:
             graph.edge(
                 f"{_neuron_node(neuron)}:{side}", f"v{root}", id=f"to-loss-{out}", penwidth="1.2"
             )
-
-    def loss_formula(self) -> str:
-        """The loss written from the network's outputs and constants: ``(guess - true price)²``."""
-        snapshot, shape = self.snapshot, self.shape
-        inside = set(shape.loss_part)
-        formula: dict[int, str] = {}
-        for i in shape.loss_part:
-            operands = [
-                formula.get(j, snapshot.names[j]) if j in inside else snapshot.names[j]
-                for j in snapshot.children[i]
-            ]
-            formula[i] = _expression(snapshot.ops[i], operands)
-        text = formula.get(snapshot.root, "")
-        return text if len(text) <= 60 else ""
 
     # --- edges ---------------------------------------------------------
 

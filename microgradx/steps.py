@@ -35,8 +35,15 @@ from dataclasses import dataclass
 
 from microgradx.engine import Value
 from microgradx.labels import format_number
-from microgradx.op_texts import _expression, _local_rule, _local_rule_note, _op_name
-from microgradx.snapshot import BlameShare, GraphSnapshot
+from microgradx.op_texts import (
+    _bracketed,
+    _expression,
+    _has_operator,
+    _local_rule,
+    _local_rule_note,
+    _op_name,
+)
+from microgradx.snapshot import BlameShare, GraphSnapshot, _reference
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -190,16 +197,25 @@ def checked_learning_rate(learning_rate: object) -> float:
 class _Texts:
     """Sentences about nodes of one snapshot, shared by both recorders."""
 
-    def __init__(self, snapshot: GraphSnapshot) -> None:
+    def __init__(self, snapshot: GraphSnapshot, names: Sequence[str] | None = None) -> None:
         self.s = snapshot
+        self.names = list(snapshot.names) if names is None else list(names)
+        """What the texts call each node: the snapshot's names, or a view's own."""
+        self.refs = list(snapshot.refs)
+        self.numbers = list(snapshot.numbers)
+        for i, name in enumerate(self.names):
+            if name != snapshot.names[i]:  # a view's own name: a formula, or a part's name
+                formula = _has_operator(name)
+                self.refs[i] = _reference(name, "formula" if formula else "part")
+                self.numbers[i] = _bracketed(name)
 
     def leaf_line(self, i: int) -> str:
         s = self.s
         number = format_number(s.data[i])
         word = ROLE_WORDS.get(s.roles[i], s.roles[i])
-        if s.names[i] == number:
+        if self.names[i] == number:
             return f"{number}   (a constant)"
-        return f"{s.names[i]} = {number}   ({word})"
+        return f"{self.names[i]} = {number}   ({word})"
 
     def leaves_by_role(self) -> list[int]:
         """The leaves: inputs, then knobs, then constants, each in reading order."""
@@ -211,19 +227,19 @@ class _Texts:
         """``name = formula = numbers = result`` and the local derivatives, one per line."""
         s = self.s
         children = s.children[i]
-        symbols = _expression(s.ops[i], [s.names[j] for j in children])
+        symbols = _expression(s.ops[i], [self.names[j] for j in children])
         numbers = _expression(s.ops[i], [format_number(s.data[j]) for j in children])
         result = format_number(s.data[i])
-        if symbols == s.names[i]:
+        if symbols == self.names[i]:
             lines = [f"{symbols} = {numbers} = {result}"]
         else:
-            lines = [f"{s.names[i]} = {symbols} = {numbers} = {result}"]
+            lines = [f"{self.names[i]} = {symbols} = {numbers} = {result}"]
         lines.append("local derivatives, kept for the backward pass:")
         labels = self.input_labels(i)
-        inputs = [s.numbers[j] for j in children]
+        inputs = [self.numbers[j] for j in children]
         for slot, local_grad in enumerate(s.local_grads[i]):
-            rule = _local_rule(s.ops[i], slot, inputs, s.numbers[i])
-            derivative = f"d {s.refs[i]} / d {labels[slot]}"
+            rule = _local_rule(s.ops[i], slot, inputs, self.numbers[i])
+            derivative = f"d {self.refs[i]} / d {labels[slot]}"
             if rule is None or rule == format_number(local_grad):
                 lines.append(f"  {derivative} = {format_number(local_grad)}")
             else:
@@ -233,13 +249,13 @@ class _Texts:
     def share_lines(self, i: int, shares: Sequence[BlameShare]) -> list[str]:
         """``child.grad += rule (local x) × node.grad (y) = share``, and running totals."""
         s = self.s
-        name = s.refs[i]
+        name = self.refs[i]
         node_grad = format_number(shares[0].node_grad) if shares else "0.0"
-        inputs = [s.numbers[j] for j in s.children[i]]
+        inputs = [self.numbers[j] for j in s.children[i]]
         lines = []
         for share in shares:
-            child = s.refs[share.child]
-            rule = _local_rule(s.ops[i], share.slot, inputs, s.numbers[i])
+            child = self.refs[share.child]
+            rule = _local_rule(s.ops[i], share.slot, inputs, self.numbers[i])
             local = format_number(share.local_grad)
             if rule is None:
                 local_text = f"local {local}"
@@ -256,22 +272,21 @@ class _Texts:
         return lines
 
     def running_total(self, share: BlameShare) -> str:
-        s = self.s
         return (
-            f"  running total: {s.refs[share.child]}.grad = {format_number(share.total_before)} "
+            f"  running total: {self.refs[share.child]}.grad = {format_number(share.total_before)} "
             f"+ {_bracketed_number(share.share)} = {format_number(share.total_after)}"
             f"   (path {share.path} of {share.paths})"
         )
 
     def input_labels(self, i: int) -> list[str]:
         """The input names, with the position added where one repeats (``a * a``)."""
-        refs = [self.s.refs[j] for j in self.s.children[i]]
+        refs = [self.refs[j] for j in self.s.children[i]]
         repeated = {ref for ref in refs if refs.count(ref) > 1}
         return [f"{ref} (input {k + 1})" if ref in repeated else ref for k, ref in enumerate(refs)]
 
     def done_lines(self) -> list[str]:
         s = self.s
-        return [f"{s.refs[i]}.grad = {format_number(s.blame[i])}" for i in self.leaves_by_role()]
+        return [f"{self.refs[i]}.grad = {format_number(s.blame[i])}" for i in self.leaves_by_role()]
 
 
 def _bracketed_number(x: float) -> str:
@@ -389,7 +404,7 @@ class _ValuesRecorder(_Texts):
         return Step(
             phase="forward",
             node=i,
-            title=f"Forward {number} of {len(s.forward_order)}: compute {s.names[i]}",
+            title=f"Forward {number} of {len(s.forward_order)}: compute {self.names[i]}",
             lines=tuple(self.forward_lines(i)),
             note=self.forward_note(i, number),
             current=(i,),
@@ -400,13 +415,13 @@ class _ValuesRecorder(_Texts):
 
     def forward_note(self, i: int, number: int) -> str:
         s = self.s
-        inputs = _join_names(_unique(s.refs[j] for j in s.children[i]))
-        computed = f"{s.refs[i]} is computed from {inputs} by {_op_name(s.ops[i])}."
+        inputs = _join_names(_unique(self.refs[j] for j in s.children[i]))
+        computed = f"{self.refs[i]} is computed from {inputs} by {_op_name(s.ops[i])}."
         if number > 1:
             return f"{computed} Its local derivatives are kept for the backward pass."
         return (
             f"{computed} The engine also writes down the local derivatives: how much "
-            f"{s.refs[i]} moves when each input moves a tiny bit. The backward pass "
+            f"{self.refs[i]} moves when each input moves a tiny bit. The backward pass "
             "will need them."
         )
 
@@ -414,7 +429,7 @@ class _ValuesRecorder(_Texts):
 
     def seed_step(self) -> Step:
         root = self.s.root
-        name = self.s.refs[root]
+        name = self.refs[root]
         return Step(
             phase="seed",
             node=root,
@@ -436,7 +451,7 @@ class _ValuesRecorder(_Texts):
         s = self.s
         node_grad = s.blame[i]
         lines = [
-            f"{s.refs[i]}.grad = {format_number(node_grad)} "
+            f"{self.refs[i]}.grad = {format_number(node_grad)} "
             "(complete: every path above it has reported)",
             *self.share_lines(i, shares),
         ]
@@ -444,7 +459,7 @@ class _ValuesRecorder(_Texts):
             phase="backward",
             node=i,
             title=(
-                f"Backward {number} of {len(s.backward_order)}: {s.names[i]} hands on its blame"
+                f"Backward {number} of {len(s.backward_order)}: {self.names[i]} hands on its blame"
             ),
             lines=tuple(lines),
             note=self.backward_note(i, number, shares),
@@ -457,7 +472,7 @@ class _ValuesRecorder(_Texts):
 
     def backward_note(self, i: int, number: int, shares: tuple[BlameShare, ...]) -> str:
         s = self.s
-        parts = [f"{s.refs[i]} now holds its full blame, {format_number(s.blame[i])}."]
+        parts = [f"{self.refs[i]} now holds its full blame, {format_number(s.blame[i])}."]
         if number == 1:
             parts.append(
                 "By the chain rule it hands each of its inputs a share: the local "

@@ -315,3 +315,18 @@ def test_every_name_in_a_network_step_is_on_the_drawing():
         assert "v" + "1" not in re.findall(r"\bv\d+\b", " ".join(step.lines))
     for x in inputs:
         assert x.label in shown
+
+
+def test_a_linear_neurons_output_is_named_as_the_drawing_shows_it():
+    """An unlabelled output neuron is L2.N1.out in the texts, as its node says; a loss
+    whose steps are not all named on the drawing is told by its outputs' blame."""
+    from microgradx.losses import softmax_cross_entropy
+
+    model = MLP(2, [3, 2], seed=2)
+    loss = softmax_cross_entropy(model([1.0, 2.0]), 1)
+    recording = record_steps(loss, view="network", model=model)
+    text = " ".join(line for step in recording.steps for line in step.lines)
+    assert "L2.N1.out" in text and "w·x+b" not in text
+    seed = next(step for step in recording.steps if step.phase == "seed")
+    assert seed.lines[1].startswith("L2.N1.out.grad = d ")
+    assert len(seed.lines) == 3  # the loss's own blame, then one line per output
