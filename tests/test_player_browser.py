@@ -210,6 +210,12 @@ def test_the_page_opens_at_the_start_with_its_controls(neuron_page):
     assert not page.find(".mgx-previous").is_enabled()
     assert page.find(".mgx-next").is_enabled()
     assert page.player.get_attribute("data-phase") == "start"
+    # Tools built on the page (a live lab) get its data and its painter.
+    hook = "const m = arguments[0].microgradx; return [typeof m.paint, m.data.nodes.length];"
+    assert page.driver.execute_script(hook, page.player) == [
+        "function",
+        len(player.recording.nodes),
+    ]
     assert page.errors() == []
 
 
