@@ -144,7 +144,7 @@ def forward_and_backward(model: MLP, scaling: Scaling, house: House) -> FirstSte
     inputs = [Value(x, label=name) for x, name in zip(scaling.inputs(house), FEATURES)]
     guess = model(inputs)
     guess.label = "guess"
-    loss = mse(guess, house.price / PRICE_UNIT)
+    loss = mse(guess, Value(house.price / PRICE_UNIT, label="true price"))
     loss.label = "error"
     model.zero_grad()
     loss.backward()
@@ -320,33 +320,52 @@ def make_data(seed: int = SEED, train_count: int = 40, unseen_count: int = 6) ->
     return Data(train_houses, unseen, Scaling(train_houses))
 
 
-def save_pictures(loss: Value, model: MLP) -> None:
-    """Write the first guess's blame graph (SVG) and its step-through page (HTML).
+PICTURES = {
+    "values": ("house_prices_blame_graph.svg", "house_prices_backprop.html"),
+    "network": ("house_prices_network.svg", "house_prices_network_backprop.html"),
+}
+"""The files save_pictures writes into OUTPUT, per view: the drawing, and its page."""
 
-    ``loss`` is the error of one house right after backward(), before any knob is
-    nudged, so every node shows the numbers of the pass just told.
+
+def save_pictures(loss: Value, model: MLP, focus: Value | None = None) -> list[Path]:
+    """Write the first guess's blame graph and its step-through page, in both views.
+
+    The values view draws every value and op; the network view one node per neuron,
+    one line per weight. ``loss`` is the error of one house right after backward(),
+    before any knob is nudged, so every node shows the numbers of the pass just told.
+    ``focus`` is the knob whose chain rule the network page spells out. Returns the
+    files written (none when no Graphviz renderer is found).
     """
     from microgradx.graph import render
     from microgradx.player import explain
     from microgradx.render import RendererNotFoundError, RenderError
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    written = []
     try:
-        graph = render(loss, OUTPUT / "house_prices_blame_graph.svg", model=model)
-        player = explain(
-            loss,
-            OUTPUT / "house_prices_backprop.html",
-            model=model,
-            title="A house price, step by step",
-        )
+        for view, (drawing, page) in PICTURES.items():
+            written.append(render(loss, OUTPUT / drawing, model=model, view=view))
+            written.append(
+                explain(
+                    loss,
+                    OUTPUT / page,
+                    model=model,
+                    view=view,
+                    focus=focus if view == "network" else None,
+                    title=f"A house price, step by step ({view} view)",
+                )
+            )
     except (RendererNotFoundError, RenderError) as error:
         print(f"   (No blame graph: {error})")
-        return
-    print("   The whole pass, drawn: every value with its blame, every edge with its local")
-    print("   derivative, and a page that replays it step by step (open it in a browser):")
-    print(f"     {graph}")
-    print(f"     {player}")
+        return written
+    print("   The whole pass, drawn two ways: every value with its blame and every edge with")
+    print("   its local derivative (values view), and the network, one node per neuron and one")
+    print("   line per weight (network view); each with a page that replays it step by step.")
+    print("   Open them in a browser:")
+    for path in written:
+        print(f"     {path}")
     print()
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -369,8 +388,7 @@ def main(argv: list[str] | None = None) -> None:
         print()
         tell_forward(first, model)
         knobs = tell_blame(first, model)
-    if not args.quiet:
-        save_pictures(first.loss, model)
+        save_pictures(first.loss, model, focus=knobs[-1])
     if args.quiet:
         SGD(model.parameters(), lr=LEARNING_RATE).step()
     else:

@@ -1,11 +1,13 @@
 """Regenerate the images of the README: ``python docs/make_images.py``.
 
 ``docs/neuron.svg`` is the blame graph of the demo neuron (demos/neuron_graph.py)
-after backward. It is drawn with graphviz-pure, which gives the same bytes on
-every platform, so running this again changes the file only when the drawing
-itself changes. The file is replaced in one step (``render`` writes through
-``microgradx.files.write_atomically``): a failed run leaves the old image. Do not
-edit the SVG by hand.
+after backward, drawn top to bottom so that it reads at the width GitHub gives a
+README picture (at most about 830 px: the drawing is about 940 px wide, so its
+smallest text shows at about 12 px). It is drawn with graphviz-pure, which gives
+the same bytes on every platform, so running this again changes the file only
+when the drawing itself changes. The file is replaced in one step (``render``
+writes through ``microgradx.files.write_atomically``): a failed run leaves the old
+image. Do not edit the SVG by hand.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ def draw_neuron(path: Path) -> Path:
     values = demo["build_neuron"]()
     values["o"].backward()
     knobs = [values[label] for label in demo["KNOBS"]]
-    return render(values["o"], path, renderer=renderer, parameters=knobs, show_passed_blame=True)
+    return render(
+        values["o"],
+        path,
+        renderer=renderer,
+        parameters=knobs,
+        show_passed_blame=True,
+        rankdir="TB",
+    )
 
 
 def main() -> None:

@@ -1,20 +1,31 @@
 """The blame graph: a picture of a computation, with the blame backpropagation hands out.
 
-``draw_dot(root)`` draws every Value that ``root`` was computed from:
+``draw_dot(root)`` draws it in one of two views. ``view="values"`` (the default)
+draws every Value that ``root`` was computed from:
 
-* a **value node** per Value: its label (if any), its ``data``, and its gradient,
-  shown as **blame**. Before ``root.backward()`` has run it reads "blame not
-  computed yet" instead of a misleading 0. The test: ``root.grad == 0.0`` means
-  backward has not run from this root, because ``backward()`` seeds the root's
-  grad with 1.0 and ``zero_grad()`` sets it back to 0.0. (If backward ran from
-  a later output, say a loss computed from ``root``, the blame shown is that
-  output's, d loss / d value, which is what a lesson on a part of a loss wants.)
+* a **value node** per Value: its name, its ``data``, and its gradient, shown as
+  **blame**. The name is its label, or the name the player's steps use for it
+  (``x1 * w1``, ``L1.N3.w·x``, ``product2``; see ``microgradx.snapshot``), so every
+  name a text uses can be found in the drawing; a constant shows only its number.
+  Before ``root.backward()`` has run it reads "blame not computed yet" instead of
+  a misleading 0. The test: ``root.grad == 0.0`` means backward has not run from
+  this root, because ``backward()`` seeds the root's grad with 1.0 and
+  ``zero_grad()`` sets it back to 0.0. (If backward ran from a later output, say a
+  loss computed from ``root``, the blame shown is that output's, d loss / d value,
+  which is what a lesson on a part of a loss wants.) A value used more than once
+  also says how many paths its blame is the sum of: "sum of 8 paths".
 * an **op node** (``+``, ``*``, ``tanh``, ...) in front of every computed Value;
 * an **edge** from each input to the op, labelled with the **local derivative**
   d(op result)/d(input). A reused input gets one edge per use (``a * a``: two).
   With ``show_passed_blame=True`` the edge also shows the blame it passed back:
   local derivative x the result's blame (the chain rule). The blame of a node is
-  the sum over its outgoing edges.
+  the sum over its outgoing edges. The label of an edge from a value used three
+  times or more (an input feeding every neuron of a layer) is tied to its edge by
+  a short line, so that each label can be matched to its edge.
+
+``view="network"`` (with ``model=``) draws the network instead: one node per
+input, per neuron and for the loss, one edge per weight; see
+``microgradx.network_view``.
 
 Colours (the numbers are always printed too, so a grey-scale print loses nothing):
 
@@ -28,30 +39,34 @@ Colours (the numbers are always printed too, so a grey-scale print loses nothing
 
 A legend at the bottom repeats this. Parameters are known from ``parameters=``
 or ``model=``; with a ``model`` (a ``microgradx.nn`` Neuron, Layer or MLP) the
-nodes of each neuron are also grouped in a box, neurons inside a box per layer.
+nodes of each neuron are also grouped in a box named after the neuron (``L1.N3``).
 A neuron's box holds its parameters, every op computed directly from them (the
 weighted sum ``w . x`` and the ``+ b``, or a chain of ``+`` over ``w_i * x_i``),
-the ops computed only from those, and one activation (a one-input op) applied
-to the result. Anything that mixes neurons, like the loss, stays outside. An op
-node always sits next to its result.
+the ops computed only from those, and its activation. Anything that mixes
+neurons, like the loss, stays outside, and so do the network's inputs, drawn
+next to the first neuron that reads them. An op node always sits next to its
+result. Nodes are laid out in reading order: the first neuron at the top.
 
 Large graphs take Graphviz long to lay out, so ``draw_dot`` first counts the
 nodes it would lay out (``layout_size``) and raises ``GraphTooLargeError``
 above ``max_nodes`` (``DEFAULT_MAX_NODES``), with advice on how to proceed.
 
+In a notebook a drawing fits the width of the output cell (it is never enlarged),
+with a "natural size" switch to see it at full size.
+
 Names and ids are fixed, so that other tools can find things in the SVG. With i
 the Value's index in ``topological_order(root)``: value node ``v{i}`` with
 ``id="value-{i}"``; its op node ``v{i}_op`` with ``id="op-{i}"``; the edge from
 value j into op i as its k-th input (0-based) ``id="edge-{j}-{i}-{k}"``; the edge
-from op i to value i ``id="edge-op-{i}"``; boxes ``id="layer-{l}"`` and
-``id="neuron-{l}-{n}"`` (1-based). The same graph built twice gives the same DOT
-text, byte for byte.
+from op i to value i ``id="edge-op-{i}"``; neuron boxes ``id="neuron-{l}-{n}"``
+(1-based layer and neuron numbers). The same graph built twice gives the same
+DOT text, byte for byte.
 """
 
 from __future__ import annotations
 
 import os
-import unicodedata
+from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
 
@@ -59,7 +74,21 @@ import graphviz
 
 from microgradx.engine import Value, topological_order
 from microgradx.files import write_atomically
+from microgradx.labels import (
+    FONT,
+    NEGATIVE_BLAME_COLOUR,
+    NO_BLAME_COLOUR,
+    POSITIVE_BLAME_COLOUR,
+    ROLE_COLOURS,
+    ROLE_NAMES,
+    blame_colour,
+    escape_text,
+    format_number,
+    text_width,
+    visible_text,
+)
 from microgradx.messages import PATH_LIMIT, quoted
+from microgradx.notebook import drawing_bundle
 from microgradx.render import (
     Renderer,
     RendererNotFoundError,
@@ -67,16 +96,38 @@ from microgradx.render import (
     UnsupportedFormatError,
     render_dot,
 )
+from microgradx.snapshot import GraphSnapshot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from typing import Any, Union
 
     PathLike = Union[str, "os.PathLike[str]"]
 
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "FONT",
+    "NEGATIVE_BLAME_COLOUR",
+    "POSITIVE_BLAME_COLOUR",
+    "RANKDIRS",
+    "ROLE_COLOURS",
+    "SAVE_FORMATS",
+    "VIEWS",
+    "BlameGraph",
+    "GraphTooLargeError",
+    "draw_dot",
+    "escape_text",
+    "format_number",
+    "layout_size",
+    "render",
+]
+
 RANKDIRS = ("LR", "TB", "RL", "BT")
 """Layout directions: left to right, top to bottom, right to left, bottom to top."""
+
+VIEWS = ("values", "network")
+"""What a drawing shows: every value and op, or the network's neurons and weights."""
 
 DEFAULT_MAX_NODES = 2500
 """The size guard: more nodes to lay out than this raises GraphTooLargeError.
@@ -96,26 +147,11 @@ SAVE_FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpeg", ".
 """File formats ``render()`` writes, by file name suffix. PDF needs the system Graphviz
 ``dot``; graphviz-pure writes the others."""
 
-ROLE_COLOURS = {
-    "input": "#e6e6e6",
-    "parameter": "#ffe680",
-    "intermediate": "#ffffff",
-    "output": "#b8e6b0",
-}
-ROLE_NAMES = {
-    "input": "input or constant",
-    "parameter": "parameter",
-    "intermediate": "intermediate",
-    "output": "output",
-}
-POSITIVE_BLAME_COLOUR = (0xEF, 0x8A, 0x62)
-"""Fill for the largest positive blame; smaller blame mixes it with white."""
-NEGATIVE_BLAME_COLOUR = (0x67, 0xA9, 0xCF)
-"""Fill for the largest negative blame (blue and red stay distinct for colour-blind readers)."""
-
-FONT = "Helvetica"
-"""One font name, not a list: graphviz-pure sizes text with built-in metrics for
-Helvetica, Times and a few others, and falls back to Times for unknown names."""
+VALUE_FONT_SIZE = 11
+"""Points, for the text in value boxes; edge labels and the legend use 10 (in a
+browser at natural size, 10 points are 13.3 pixels)."""
+SMALL_FONT_SIZE = 10
+CELL_PADDING = 4
 
 
 class GraphTooLargeError(ValueError):
@@ -130,43 +166,36 @@ class GraphTooLargeError(ValueError):
 def draw_dot(
     root: Value,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     *,
     parameters: Value | Iterable[Value] | None = None,
     model: Any = None,
+    view: str = "values",
     show_passed_blame: bool = False,
     legend: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
 ) -> BlameGraph:
     """The blame graph of ``root`` as a ``graphviz.Digraph`` (see the module docstring).
 
-    ``format`` and ``rankdir`` are as in micrograd's ``draw_dot``. ``parameters``
-    (a Value or a list of Values) and ``model`` (anything with ``.parameters()``)
-    mark the knobs; a ``model`` also groups nodes per neuron and layer.
-    ``max_nodes=None`` turns the size guard off. In a notebook the result shows
-    itself as SVG.
+    ``format`` and ``rankdir`` are as in micrograd's ``draw_dot``; ``rankdir``
+    defaults to LR (left to right), and to BT (inputs at the bottom) in the
+    network view. ``parameters`` (Values) and ``model`` (anything with
+    ``.parameters()``) mark the knobs; a ``model`` also groups nodes per neuron.
+    ``view`` is "values" (every value and op) or "network" (one node per neuron;
+    needs ``model=``). ``max_nodes=None`` turns the size guard off. In a notebook
+    the result shows itself as SVG, fitted to the cell's width.
     """
-    if not isinstance(root, Value):
-        raise TypeError(
-            f"draw_dot() draws a Value, got {type(root).__name__} {quoted(root)}. "
-            "Pass the output of a computation, e.g. draw_dot(loss)."
-        )
-    if rankdir not in RANKDIRS:
-        raise ValueError(
-            f"rankdir must be one of {', '.join(RANKDIRS)} (left to right, top to bottom, "
-            f"right to left, bottom to top), got {quoted(rankdir)}."
-        )
-    max_nodes = _checked_max_nodes(max_nodes)
-    order = topological_order(root)
-    _check_size(order, max_nodes)
-    knobs = set(_checked_values(parameters, "parameters"))
-    layers: list[list[Any]] = []
-    if model is not None:
-        knobs.update(_model_parameters(model))
-        layers = _neurons_per_layer(model)
-    layer_boxes = not hasattr(model, "w")  # a bare neuron gets no layer box
-    builder = _BlameGraphBuilder(order, knobs, layers, layer_boxes, show_passed_blame, legend)
-    return builder.build(format, rankdir)
+    return drawing_of(
+        root,
+        rankdir=rankdir,
+        parameters=parameters,
+        model=model,
+        view=view,
+        show_passed_blame=show_passed_blame,
+        legend=legend,
+        max_nodes=max_nodes,
+        format=format,
+    ).graph
 
 
 def render(
@@ -181,9 +210,9 @@ def render(
 
     The format follows the suffix: ``.svg``, ``.png``, ``.jpg``/``.jpeg`` or ``.pdf``
     (PDF needs the system Graphviz). ``draw_options`` go to ``draw_dot`` (``rankdir``,
-    ``model``, ...); ``renderer`` defaults to ``find_renderer()``; ``timeout`` is the
-    renderer's time limit in seconds (see ``microgradx.render.render_timeout``). The
-    file is replaced in one step: on any error the old file, if any, is unchanged.
+    ``model``, ``view``, ...); ``renderer`` defaults to ``find_renderer()``; ``timeout``
+    is the renderer's time limit in seconds (see ``microgradx.render.render_timeout``).
+    The file is replaced in one step: on any error the old file, if any, is unchanged.
     """
     return draw_dot(root, **draw_options).write(path, renderer=renderer, timeout=timeout)
 
@@ -354,64 +383,19 @@ class BlameGraph(graphviz.Digraph):
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None, **_: Any
     ) -> dict[str, str]:
-        """What Jupyter shows: the SVG, or a plain-text explanation of what is missing."""
+        """What Jupyter shows: the SVG fitted to the cell's width (with a switch to
+        natural size), or a plain-text explanation of what is missing."""
         try:
-            return {"image/svg+xml": render_dot(self.source, "svg").decode("utf-8")}
+            svg = render_dot(self.source, "svg").decode("utf-8")
         except RendererNotFoundError as error:
             return {"text/plain": f"The blame graph cannot be drawn here.\n{error}"}
         except (RenderError, UnsupportedFormatError) as error:
             return {"text/plain": f"The blame graph could not be drawn.\n{error}"}
+        return drawing_bundle(svg)
 
     def _repr_svg_(self) -> str | None:
         """The SVG for front ends that ask for it directly, or None when it cannot be drawn."""
         return self._repr_mimebundle_().get("image/svg+xml")
-
-
-# ----------------------------------------------------------------------
-# Text: one escaping helper for all user text, and number formatting
-# ----------------------------------------------------------------------
-
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def escape_text(text: str) -> str:
-    """``text`` made safe to appear, literally, inside a Graphviz HTML-like label.
-
-    * Invisible characters (control characters, lone surrogates, non-characters
-      and bidi overrides) become visible Python escapes: a newline shows as ``\\n``.
-      Graphviz would drop them or write invalid XML.
-    * A backslash is doubled: Graphviz replaces ``\\N``, ``\\G`` ... with node and
-      graph names even inside HTML-like labels.
-    * ``& < > "`` become XML entities, so ``<b>`` or ``{a|b}`` is shown, not parsed;
-      so does ``]`` (dot 2.43 rejects a label whose text is only ``]``).
-    """
-    visible = "".join(_visible(character) for character in text)
-    return (
-        visible.replace("\\", "\\\\")
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("]", "&#93;")
-    )
-
-
-def _visible(character: str) -> str:
-    category = unicodedata.category(character)
-    if category in ("Cc", "Cs") or character in _BIDI_CONTROLS or character in "\ufffe\uffff":
-        return repr(character)[1:-1]
-    return character
-
-
-def format_number(x: float) -> str:
-    """``x`` with 4 significant digits, always with a decimal point or exponent.
-
-    ``2.0`` (not ``2``), ``6.881``, ``-0.7071``, ``1.235e+06``; ``-0.0`` shows as ``0.0``.
-    """
-    text = f"{float(x) + 0.0:.4g}"
-    if "." in text or "e" in text or "n" in text:
-        return text
-    return text + ".0"
 
 
 # ----------------------------------------------------------------------
@@ -436,6 +420,18 @@ def _check_size(order: list[Value], max_nodes: int | None) -> None:
         "instead of a batch, or fewer steps of a chain. Or raise the limit and wait: "
         f"draw_dot(root, max_nodes={drawn + hidden})."
     )
+
+
+def _checked_max_nodes(max_nodes: object) -> int | None:
+    """``max_nodes`` as an int (None: no limit), or a clear error."""
+    if max_nodes is None:
+        return None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 1:
+        raise ValueError(
+            f"max_nodes must be a whole number of nodes >= 1 (or None for no limit), "
+            f"got {type(max_nodes).__name__} {quoted(max_nodes)}."
+        )
+    return int(max_nodes)
 
 
 def layout_size(order: list[Value]) -> tuple[int, int]:
@@ -471,218 +467,361 @@ def layout_size(order: list[Value]) -> tuple[int, int]:
     return len(order) + ops, hidden
 
 
-def _checked_max_nodes(max_nodes: object) -> int | None:
-    """``max_nodes`` as an int (None: no limit), or a clear error."""
-    if max_nodes is None:
-        return None
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, Integral) or max_nodes < 1:
+# ----------------------------------------------------------------------
+# A drawing, and the texts in it that the player repaints
+# ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One piece of a drawing that shows a number the player reveals step by step.
+
+    ``kind`` says what it shows of node ``node`` (an index in the snapshot):
+    "name" (fixed text), "data", "blame", "paths" (how many paths of blame have
+    arrived), "local" and "passed" (the local derivative of input ``child`` of
+    node ``node``, and the blame passed along that edge), "stroke" (an edge drawn
+    in the node's blame colour; no text). ``text`` is the text drawn now, and
+    ``prefix`` the words before the number in it ("data ", "out ", "b "). ``fill``,
+    when set, is the colour of the text's table cell while the node's blame is not
+    known; once known, the cell is painted in the blame's colour.
+    """
+
+    kind: str
+    node: int
+    text: str = ""
+    fill: str = ""
+    child: int = 0
+    prefix: str = ""
+
+
+@dataclass
+class Drawing:
+    """A blame graph, the snapshot it was drawn from, and where its numbers sit.
+
+    ``slots`` maps the SVG id of each node or edge group to the slots inside it,
+    in the order their texts appear in the group.
+    """
+
+    graph: BlameGraph
+    snapshot: GraphSnapshot
+    view: str
+    slots: dict[str, list[Slot]] = field(default_factory=dict)
+    focus: Any = None
+    """Network view: what the player spells out (see ``microgradx.network_view``)."""
+
+
+def check_view(view: object, model: Any) -> str:
+    """``view`` when it is one of ``VIEWS`` (and has the model it needs), else a clear error."""
+    if not isinstance(view, str) or view not in VIEWS:
         raise ValueError(
-            f"max_nodes must be a whole number of nodes >= 1 (or None for no limit), "
-            f"got {type(max_nodes).__name__} {quoted(max_nodes)}."
+            f"view must be 'values' (every value and op) or 'network' (one node per "
+            f"neuron, one edge per weight), got {quoted(view)}."
         )
-    return int(max_nodes)
+    if view == "network" and model is None:
+        raise ValueError(
+            "view='network' draws a model's neurons, so it needs the model: pass it as "
+            "model=, e.g. draw_dot(loss, model=model, view='network')."
+        )
+    return view
 
 
-def _checked_values(values: object, name: str) -> list[Value]:
-    """``values`` (None, one Value, or an iterable of Values) as a list, or a clear error."""
-    if values is None:
-        return []
-    if isinstance(values, Value):
-        return [values]
-    if callable(getattr(values, "parameters", None)):
+def check_rankdir(rankdir: object) -> str:
+    if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
+        raise ValueError(
+            f"rankdir must be one of {', '.join(RANKDIRS)} (left to right, top to bottom, "
+            f"right to left, bottom to top), got {quoted(rankdir)}."
+        )
+    return rankdir
+
+
+def drawing_of(
+    root: Value,
+    *,
+    rankdir: str | None = None,
+    parameters: Value | Iterable[Value] | None = None,
+    model: Any = None,
+    view: str = "values",
+    show_passed_blame: bool = False,
+    legend: bool = True,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    format: str = "svg",
+    progressive: bool = False,
+    focus: Value | None = None,
+) -> Drawing:
+    """``draw_dot``'s work, with what the player needs kept: the snapshot and the slots.
+
+    With ``progressive=True`` (the player) the blame shown is the snapshot's
+    ``blame`` (this root's alone, whether or not ``backward()`` has run), and every
+    cell is made wide enough for each text the player will show in it.
+    """
+    if not isinstance(root, Value):
         raise TypeError(
-            f"{name} takes Values, got the model {type(values).__name__} itself. Pass "
-            f"model=... to mark its knobs and box its neurons, or {name}=model.parameters()."
+            f"draw_dot() draws a Value, got {type(root).__name__} {quoted(root)}. "
+            "Pass the output of a computation, e.g. draw_dot(loss)."
         )
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(
-            f"{name} must be a Value or a list of Values, got {type(values).__name__} "
-            f"{quoted(values)}. Pass e.g. {name}=model.parameters() or {name}=[w, b]."
+    check_view(view, model)
+    max_nodes = _checked_max_nodes(max_nodes)
+    if rankdir is None:
+        rankdir = "BT" if view == "network" else "LR"
+    check_rankdir(rankdir)
+    order = topological_order(root)
+    if view == "values":
+        _check_size(order, max_nodes)
+    snapshot = GraphSnapshot.of(root, parameters=parameters, model=model, order=order)
+    if view == "network":
+        from microgradx.network_view import NetworkView
+
+        builder: _ValuesView | NetworkView = NetworkView(
+            snapshot,
+            model,
+            progressive=progressive,
+            legend=legend,
+            max_nodes=max_nodes,
+            focus=focus,
         )
-    checked = list(values)
-    for value in checked:
-        if not isinstance(value, Value):
-            raise TypeError(
-                f"{name} must contain only Values, got {type(value).__name__} {quoted(value)}. "
-                f"Pass e.g. {name}=model.parameters()."
-            )
-    return checked
-
-
-def _model_parameters(model: Any) -> list[Value]:
-    if not callable(getattr(model, "parameters", None)):
-        raise TypeError(
-            f"model must be a microgradx.nn module (something with .parameters()), "
-            f"got {type(model).__name__}. To mark knobs without a model, pass parameters=."
+    else:
+        builder = _ValuesView(
+            snapshot,
+            progressive=progressive,
+            show_passed_blame=show_passed_blame,
+            legend=legend,
         )
-    return _checked_values(model.parameters(), "model.parameters()")
+    return builder.build(format, rankdir)
 
 
-def _neurons_per_layer(model: Any) -> list[list[Any]]:
-    """The model's neurons, layer by layer: an MLP has .layers, a Layer .neurons."""
-    if hasattr(model, "layers"):
-        return [list(layer.neurons) for layer in model.layers]
-    if hasattr(model, "neurons"):
-        return [list(model.neurons)]
-    if hasattr(model, "w"):
-        return [[model]]
-    return []
+def new_graph(format: str, rankdir: str, **graph_attr: str) -> BlameGraph:
+    """An empty BlameGraph with the fonts and sizes both views use."""
+    return BlameGraph(
+        format=format,
+        graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": str(SMALL_FONT_SIZE)}
+        | graph_attr,
+        node_attr={"fontname": FONT, "fontsize": str(VALUE_FONT_SIZE)},
+        edge_attr={"fontname": FONT, "fontsize": str(SMALL_FONT_SIZE)},
+    )
 
 
-def _neuron_parameters(neuron: Any) -> list[Value]:
-    bias = getattr(neuron, "b", None)
-    return list(neuron.w) + ([bias] if bias is not None else [])
+def cell(
+    text: str | Sequence[str],
+    *,
+    fill: str,
+    reserve: Sequence[str] = (),
+    bold: bool = False,
+    font_size: float = VALUE_FONT_SIZE,
+    padding: int = CELL_PADDING,
+) -> str:
+    """A table cell holding ``text`` (escaped here), wide enough for each of ``reserve``.
+
+    ``text`` is one line, or a sequence of lines. The width is set from
+    ``labels.text_width``, so that a browser's font fits too; ``padding`` is the
+    table's cellpadding.
+    """
+    lines = [text] if isinstance(text, str) else list(text)
+    widest = max(text_width(line, font_size, bold) for line in [*lines, *reserve])
+    width = widest + 2 * padding + 2
+    shown = "<br/>".join(escape_text(line) for line in lines)
+    if bold:
+        shown = f"<b>{shown}</b>"
+    return f'<td bgcolor="{fill}" width="{width}">{shown}</td>'
+
+
+def blame_texts(snapshot: GraphSnapshot, i: int, blame: float | None) -> tuple[str, str]:
+    """The blame cell's first line and, for a value used twice or more, its second line."""
+    paths = snapshot.paths[i]
+    if blame is None:
+        return "blame not computed yet", ""
+    return f"blame {format_number(blame)}", f"sum of {paths} paths" if paths > 1 else ""
+
+
+def reserved_blame_texts(snapshot: GraphSnapshot, i: int) -> list[str]:
+    """Every text the player shows in node i's blame cell, step by step."""
+    paths = snapshot.paths[i]
+    texts = ["blame ?"]
+    for share in snapshot.blame_reached[i][:-1]:
+        texts.append(f"so far {format_number(share.total_after)}")
+    if paths > 1:
+        texts += [f"from {paths} paths", f"{paths - 1} of {paths} paths", f"sum of {paths} paths"]
+    return texts
 
 
 # ----------------------------------------------------------------------
-# Building the DOT text
+# The values view: every value and op
 # ----------------------------------------------------------------------
 
 
-class _BlameGraphBuilder:
-    """Turns the nodes of one graph, in topological order, into a BlameGraph."""
+class _ValuesView:
+    """Turns a snapshot into the values view's DOT text, noting the slots as it goes."""
 
     def __init__(
         self,
-        order: list[Value],
-        parameters: set[Value],
-        layers: list[list[Any]],
-        layer_boxes: bool,
+        snapshot: GraphSnapshot,
+        *,
+        progressive: bool,
         show_passed_blame: bool,
         legend: bool,
     ) -> None:
-        self.order = order
-        self.root = order[-1]
-        self.index = {node: i for i, node in enumerate(order)}
-        self.parameters = parameters
-        self.layers = layers
-        self.layer_boxes = layer_boxes
-        self.blame_computed = self.root.grad != 0.0
-        self.show_passed_blame = show_passed_blame and self.blame_computed
+        self.snapshot = snapshot
+        self.progressive = progressive
+        if progressive:
+            self.blame: Sequence[float] | None = snapshot.blame
+        elif snapshot.grads[snapshot.root] != 0.0:
+            self.blame = snapshot.grads
+        else:
+            self.blame = None
+        self.show_passed_blame = show_passed_blame and self.blame is not None
         self.legend = legend
-        self.largest_blame = max(abs(node.grad) for node in order)
-        self.neuron_of = _neuron_membership(order, layers)
+        self.largest_blame = max(abs(b) for b in self.blame) if self.blame else 0.0
+        self.slots: dict[str, list[Slot]] = {}
+        self.reading = self.reading_order()
 
-    def build(self, format: str, rankdir: str) -> BlameGraph:
-        graph = BlameGraph(
-            format=format,
-            graph_attr={"rankdir": rankdir, "fontname": FONT, "fontsize": "11"},
-            node_attr={"fontname": FONT, "fontsize": "12"},
-            edge_attr={"fontname": FONT, "fontsize": "10"},
-        )
+    def build(self, format: str, rankdir: str) -> Drawing:
+        across = "0.12" if rankdir in ("LR", "RL") else "0.2"  # edge labels sit side by side
+        graph = new_graph(format, rankdir, ranksep="0.3", nodesep=across)
         if self.legend:
-            graph.attr(label=self._legend(), labelloc="b", labeljust="l")
-        self._add_clusters(graph)
-        for i in range(len(self.order)):
-            if i not in self.neuron_of:
-                self._add_nodes(graph, i)
-        for i, node in enumerate(self.order):
-            self._add_edges(graph, i, node)
-        return graph
+            graph.attr(label=self.legend_label(), labelloc="b", labeljust="l")
+        for block in self.blocks():
+            if isinstance(block, int):
+                self.add_nodes(graph, block)
+            else:
+                self.add_neuron_box(graph, block)
+        for i in range(len(self.snapshot.values)):
+            self.add_edges(graph, i)
+        return Drawing(graph, self.snapshot, "values", self.slots)
+
+    def blocks(self) -> list[int | tuple[int, int]]:
+        """What to declare, in reading order: single nodes, and neuron boxes as a whole.
+
+        Graphviz keeps the declared order where it can, so the first neuron is drawn
+        at the top and a network's inputs sit next to the first neuron reading them.
+        """
+        snapshot = self.snapshot
+        blocks: list[int | tuple[int, int]] = []
+        declared: set[int | tuple[int, int]] = set()
+        by_key = {(n.layer, n.number): n for n in snapshot.neurons}
+        for i in self.reading:
+            key = snapshot.neuron_of.get(i)
+            if key is None:
+                if i not in declared:
+                    declared.add(i)
+                    blocks.append(i)
+                continue
+            if key in declared:
+                continue
+            for j in by_key[key].inputs:  # the inputs first: next to the box
+                if j is None or j in declared or j in snapshot.neuron_of:
+                    continue
+                if not snapshot.children[j]:
+                    declared.add(j)
+                    blocks.append(j)
+            declared.add(key)
+            blocks.append(key)
+        return blocks
+
+    def reading_order(self) -> list[int]:
+        """Leaves and computed nodes, each computed node after the leaves it reads first."""
+        snapshot = self.snapshot
+        listed: dict[int, None] = {}
+        for i in snapshot.forward_order:
+            for j in snapshot.children[i]:
+                if not snapshot.children[j]:
+                    listed.setdefault(j, None)
+            listed.setdefault(i, None)
+        for i in snapshot.leaves:
+            listed.setdefault(i, None)
+        return list(listed)
 
     # --- nodes ---------------------------------------------------------
 
-    def _add_clusters(self, graph: BlameGraph) -> None:
-        """A box per layer holding a box per neuron, each with the neuron's nodes."""
-        members: dict[tuple[int, int], list[int]] = {}
-        for i, neuron in sorted(self.neuron_of.items()):
-            members.setdefault(neuron, []).append(i)
-        for layer_number, neurons in enumerate(self.layers, start=1):
-            if not self.layer_boxes:
-                self._add_neuron_boxes(graph, layer_number, len(neurons), members)
-                continue
-            with graph.subgraph(name=f"cluster_layer{layer_number}") as layer_box:
-                layer_box.attr(
-                    id=f"layer-{layer_number}",
-                    label=f"<{escape_text(f'layer {layer_number}')}>",
-                    style="dashed",
-                    color="#888888",
-                )
-                self._add_neuron_boxes(layer_box, layer_number, len(neurons), members)
+    def add_neuron_box(self, graph: graphviz.Digraph, key: tuple[int, int]) -> None:
+        neuron = next(n for n in self.snapshot.neurons if (n.layer, n.number) == key)
+        members = set(neuron.members)
+        with graph.subgraph(name=f"cluster_{key[0]}_{key[1]}") as box:
+            title = "neuron" if neuron.name == "neuron" else f"neuron {neuron.name}"
+            box.attr(
+                id=f"neuron-{key[0]}-{key[1]}",
+                label=f"<{escape_text(title)}>",
+                style="rounded",
+                color="#aaaaaa",
+                labeljust="l",
+            )
+            for i in self.reading:
+                if i in members:
+                    self.add_nodes(box, i)
 
-    def _add_neuron_boxes(
-        self,
-        graph: graphviz.Digraph,
-        layer_number: int,
-        neuron_count: int,
-        members: dict[tuple[int, int], list[int]],
-    ) -> None:
-        for neuron_number in range(1, neuron_count + 1):
-            with graph.subgraph(name=f"cluster_{layer_number}_{neuron_number}") as box:
-                box.attr(
-                    id=f"neuron-{layer_number}-{neuron_number}",
-                    label=f"<{escape_text(f'neuron {neuron_number}')}>",
-                    style="rounded",
-                    color="#aaaaaa",
-                )
-                for i in members.get((layer_number, neuron_number), []):
-                    self._add_nodes(box, i)
-
-    def _add_nodes(self, graph: graphviz.Digraph, i: int) -> None:
+    def add_nodes(self, graph: graphviz.Digraph, i: int) -> None:
         """Value node v{i}, and its op node v{i}_op when the value was computed."""
-        node = self.order[i]
-        graph.node(f"v{i}", label=self._value_label(node), id=f"value-{i}", shape="plain")
-        if node.children:
+        snapshot = self.snapshot
+        graph.node(f"v{i}", label=self.value_label(i), id=f"value-{i}", shape="plain")
+        if snapshot.children[i]:
             graph.node(
                 f"v{i}_op",
-                label=f"<{escape_text(node.op)}>",
+                label=f"<{escape_text(snapshot.ops[i])}>",
                 id=f"op-{i}",
                 shape="ellipse",
                 margin="0.05,0.02",
                 height="0.3",
             )
 
-    def _role(self, node: Value) -> str:
-        if node is self.root:
-            return "output"
-        if node in self.parameters:
-            return "parameter"
-        return "intermediate" if node.children else "input"
-
-    def _value_label(self, node: Value) -> str:
+    def value_label(self, i: int) -> str:
         """One row: name | data | blame, as an HTML-like table."""
-        role = self._role(node)
-        fill = ROLE_COLOURS[role]
+        snapshot = self.snapshot
+        role = snapshot.roles[i]
+        fill = ROLE_COLOURS["input" if role == "constant" else role]
+        slots = self.slots.setdefault(f"value-{i}", [])
         cells = []
-        if node.label:
-            cells.append(f'<td bgcolor="{fill}"><b>{escape_text(node.label)}</b></td>')
-        cells.append(f'<td bgcolor="{fill}">data {format_number(node.data)}</td>')
-        if self.blame_computed:
-            blame_fill = _blame_colour(node.grad, self.largest_blame)
-            cells.append(f'<td bgcolor="{blame_fill}">blame {format_number(node.grad)}</td>')
-        else:
-            cells.append("<td>blame not computed yet</td>")
+        if snapshot.labels[i] or snapshot.children[i]:  # a constant's name is its number
+            name = snapshot.names[i]
+            cells.append(cell(name, fill=fill, bold=bool(snapshot.labels[i])))
+            slots.append(Slot("name", i, visible_text(name)))
+        data = f"data {format_number(snapshot.data[i])}"
+        cells.append(cell(data, fill=fill))
+        slots.append(Slot("data", i, data, prefix="data "))
+        blame = None if self.blame is None else self.blame[i]
+        first, second = blame_texts(snapshot, i, blame)
+        reserve = reserved_blame_texts(snapshot, i) if self.progressive else ()
+        blame_fill = NO_BLAME_COLOUR if blame is None else blame_colour(blame, self.largest_blame)
+        cells.append(cell([first, second] if second else first, fill=blame_fill, reserve=reserve))
+        slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
+        if second:
+            slots.append(Slot("paths", i, second))
         border = 3 if role == "parameter" else 0
         return (
-            f'<<table border="{border}" cellborder="1" cellspacing="0" cellpadding="4">'
-            f"<tr>{''.join(cells)}</tr></table>>"
+            f'<<table border="{border}" cellborder="1" cellspacing="0" '
+            f'cellpadding="{CELL_PADDING}"><tr>{"".join(cells)}</tr></table>>'
         )
 
     # --- edges ---------------------------------------------------------
 
-    def _add_edges(self, graph: BlameGraph, i: int, node: Value) -> None:
+    def add_edges(self, graph: BlameGraph, i: int) -> None:
         """An edge per input use, labelled with its local derivative; then op -> value."""
-        for k, (child, local_grad) in enumerate(zip(node.children, node.local_grads)):
-            j = self.index[child]
-            text = f"local {format_number(local_grad)}"
-            if self.show_passed_blame:
-                text += f"<br/>passes blame {format_number(local_grad * node.grad)}"
-            graph.edge(f"v{j}", f"v{i}_op", label=f"<{text}>", id=f"edge-{j}-{i}-{k}")
-        if node.children:
-            graph.edge(f"v{i}_op", f"v{i}", id=f"edge-op-{i}")
+        snapshot = self.snapshot
+        if not snapshot.children[i]:
+            return
+        for k, (j, local_grad) in enumerate(zip(snapshot.children[i], snapshot.local_grads[i])):
+            edge_id = f"edge-{j}-{i}-{k}"
+            local = f"local {format_number(local_grad)}"
+            slots = [Slot("local", i, local, child=k)]
+            text = escape_text(local)
+            if self.show_passed_blame and self.blame is not None:
+                passed = f"passes blame {format_number(local_grad * self.blame[i])}"
+                slots.append(Slot("passed", i, passed, child=k))
+                text += f"<br/>{escape_text(passed)}"
+            self.slots[edge_id] = slots
+            tied = {"decorate": "true"} if snapshot.paths[j] >= 3 else {}
+            graph.edge(f"v{j}", f"v{i}_op", label=f"<{text}>", id=edge_id, **tied)
+        graph.edge(f"v{i}_op", f"v{i}", id=f"edge-op-{i}")
 
     # --- legend --------------------------------------------------------
 
-    def _legend(self) -> str:
+    def legend_label(self) -> str:
         role_cells = "".join(
             f'<td bgcolor="{ROLE_COLOURS[role]}" border="{3 if role == "parameter" else 1}">'
             f"{escape_text(name)}</td>"
             for role, name in ROLE_NAMES.items()
         )
         rows = [f'<tr><td border="0" align="left">role:</td>{role_cells}</tr>']
-        if self.blame_computed:
-            positive = _blame_colour(1.0, 1.0)
-            negative = _blame_colour(-1.0, 1.0)
+        if self.blame is not None:
+            positive = blame_colour(1.0, 1.0)
+            negative = blame_colour(-1.0, 1.0)
             rows.append(
                 '<tr><td border="0" align="left">blame:</td>'
                 f'<td bgcolor="{positive}" colspan="2">&gt; 0: raising it raises the output</td>'
@@ -700,45 +839,3 @@ class _BlameGraphBuilder:
             '<<table border="0" cellborder="1" cellspacing="2" cellpadding="3">'
             f"{''.join(rows)}</table>>"
         )
-
-
-def _blame_colour(grad: float, largest: float) -> str:
-    """White mixed with red (grad > 0) or blue (grad < 0) in proportion to |grad| / largest."""
-    if grad == 0.0 or largest == 0.0:
-        return "#ffffff"
-    full = POSITIVE_BLAME_COLOUR if grad > 0.0 else NEGATIVE_BLAME_COLOUR
-    strength = abs(grad) / largest
-    mixed = (round(255 + (channel - 255) * strength) for channel in full)
-    return "#" + "".join(f"{channel:02x}" for channel in mixed)
-
-
-def _neuron_membership(order: list[Value], layers: list[list[Any]]) -> dict[int, tuple[int, int]]:
-    """Index of each node -> (layer number, neuron number) of the box it belongs in.
-
-    The rule (see the module docstring), applied in topological order:
-    a parameter is its neuron's; an op with an input that is a parameter of
-    exactly one neuron is that neuron's (a "sum": ``w . x``, ``+ b``, ``w_i * x_i``);
-    a one-input op on a sum is that neuron's too (its activation); an op with
-    several inputs that all are sums of the same neuron is another sum of it.
-    """
-    owner: dict[Value, tuple[int, int]] = {}
-    kind: dict[Value, str] = {}
-    for layer_number, neurons in enumerate(layers, start=1):
-        for neuron_number, neuron in enumerate(neurons, start=1):
-            for parameter in _neuron_parameters(neuron):
-                owner.setdefault(parameter, (layer_number, neuron_number))
-                kind.setdefault(parameter, "parameter")
-    for node in order:
-        if not node.children or node in owner:
-            continue
-        kinds = [kind.get(child) for child in node.children]
-        direct = {owner[c] for c, k in zip(node.children, kinds) if k == "parameter"}
-        inside = {owner.get(c) for c in node.children}
-        if len(direct) == 1:
-            owner[node], kind[node] = direct.pop(), "sum"
-        elif len(kinds) == 1 and kinds[0] == "sum":
-            owner[node], kind[node] = owner[node.children[0]], "activation"
-        elif not direct and len(inside) == 1 and all(k == "sum" for k in kinds):
-            owner[node], kind[node] = inside.pop(), "sum"
-    index = {node: i for i, node in enumerate(order)}
-    return {index[node]: neuron for node, neuron in owner.items() if node in index}

@@ -33,6 +33,7 @@ user computed, which no table entry can recompute.
 from __future__ import annotations
 
 import math
+import re
 from operator import mul
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
@@ -96,6 +97,7 @@ class Primitive:
         parameters: tuple[str, ...] = (),
         input_names: tuple[str, ...] = ("value",),
         said: str = "",
+        noun: str = "",
         shapes: tuple[tuple[str, ...], ...] = (("node",),),
         code: str = "",
         edge_distance: Callable[..., float] | None = None,
@@ -127,9 +129,11 @@ class Primitive:
         """What error messages call unlabelled inputs (``("numerator", "divisor")``)."""
         self.said = said
         """How a sentence names the op, when not by its name: ``"negation"``, ``"a sum"``."""
+        self.noun = noun or (function or "value")
+        """A short word for what it makes, to name a value that has no label: ``"product"``."""
         self.shapes = shapes
         """The argument shapes random tests may give it (see ``microgradx.testing``)."""
-        self.code = code or (f"ops.{function}({{0}})" if function else expression)
+        self.code = code or (f"ops.{function}({{0}})" if function else _plain(expression))
         """How ``microgradx.testing`` writes the step as Python: ``"{0}.tanh()"``."""
         self.edge_distance = edge_distance or _smooth_everywhere
         """How far numbers are from a kink, a pole or the domain's edge (inf: none)."""
@@ -160,26 +164,25 @@ class Primitive:
         return op
 
     def expression_text(self, operands: Sequence[str], parameters: Sequence[float] = ()) -> str:
-        """The step written out with names or numbers: ``x1 * w1``, ``tanh(n)``, ``a + b + c``."""
+        """The step written out with names or numbers: ``x1 * w1``, ``tanh(n)``, ``a + b + c``.
+
+        Works alike for names and for numbers (``2.0 * (-3.0)``).
+        """
         if self.name in ("+", "sum"):
             return " + ".join([operands[0], *(bracketed(x, spaced=False) for x in operands[1:])])
         if self.name == "dot":
             half = len(operands) // 2
             pairs = zip(operands[:half], operands[half:])
             return " + ".join(f"{bracketed(w)} * {bracketed(x)}" for w, x in pairs)
-        if self.function:  # a call: tanh(a + b) needs no more brackets
-            shown = list(operands)
-        else:  # an operator: -(a + b), a * (-3.0); the left side of a - b stays as it is
-            shown = [bracketed(x) for x in operands]
-            if self.name == "-":
-                shown[0] = operands[0]
+        if self.name == "**n":
+            return power_text(operands[0], parameters[0])
         settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
-        return self.expression.format(*shown, **settings)
+        return self.expression.format(*map(Operand, operands), **settings)
 
     def rule_text(
         self, slot: int, operands: Sequence[str], out: str, parameters: Sequence[float] = ()
     ) -> str:
-        """The local derivative for input ``slot`` as a formula: ``1 - out²``, ``2 x x``."""
+        """The local derivative for input ``slot`` as a formula: ``1 - o²``, ``2 × x``."""
         if self.name == "sum":
             return "1.0"
         if self.name == "dot":
@@ -188,7 +191,13 @@ class Primitive:
         if self.name == "**n":
             return _power_rule_text(operands[0], parameters[0])
         settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
-        return self.rules[slot].format(*operands, out=out, **settings)
+        return self.rules[slot].format(*map(Operand, operands), out=Operand(out), **settings)
+
+    def note_text(self, parameters: Sequence[float] = ()) -> str:
+        """The rule in one sentence, for learners."""
+        if self.name == "**n":
+            return _power_rule_note(parameters[0])
+        return self.note
 
     def spoken(self, parameters: Sequence[float] = ()) -> str:
         """How a sentence names the op: ``'+'``, ``tanh``, ``the power 2``, ``a sum``."""
@@ -224,6 +233,11 @@ def _op_from_table(name: str, parameters: tuple[float, ...]) -> Op:
     return primitive.with_parameters(*parameters) if parameters else primitive.op
 
 
+def _plain(template: str) -> str:
+    """A text template without its format specs: ``"{0:b} * {1:b}"`` -> ``"{0} * {1}"``."""
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", template)
+
+
 def _engine_not_loaded(*inputs: object) -> Value:
     raise RuntimeError("microgradx.engine is not loaded; import microgradx first.")
 
@@ -241,13 +255,45 @@ def _always_fits(bound: float, *numbers: float) -> bool:
 # ----------------------------------------------------------------------
 
 
+class Operand(str):
+    """A name or a number as it appears in a formula, with two ways to write it:
+    ``f"{x:b}"`` brackets it if it could be misread, ``f"{x:²}"`` squares it."""
+
+    def __format__(self, spec: str) -> str:
+        if spec == "b":
+            return bracketed(self)
+        if spec == "²":
+            return power_text(self, 2.0)
+        return str(self)
+
+
 def bracketed(text: str, *, spaced: bool = True) -> str:
-    """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``."""
-    if is_call(text):
+    """An operand that could be misread gets brackets: ``(-3.0)``, ``(a + b)``.
+
+    ``true price`` is one name and needs none; ``(a + b)²`` is one operand already.
+    """
+    if is_call(text) or _is_bracketed(text):
         return text
-    if text.startswith("-") or (spaced and " " in text):
+    if text.startswith("-") or (spaced and has_operator(text)):
         return f"({text})"
     return text
+
+
+_OPERATORS = (" + ", " - ", " * ", " / ", " × ", " ** ")
+
+
+def has_operator(text: str) -> bool:
+    """True for ``a + b``: an operator between spaces, outside brackets."""
+    if " " not in text:
+        return False
+    if "(" not in text:
+        return any(operator in text for operator in _OPERATORS)
+    depth = 0
+    for position, character in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0 and any(text.startswith(op, position) for op in _OPERATORS):
+            return True
+    return False
 
 
 def is_call(text: str) -> bool:
@@ -255,28 +301,50 @@ def is_call(text: str) -> bool:
     name, bracket, _ = text.partition("(")
     if not (bracket and name.isidentifier() and text.endswith(")")):
         return False
+    return _closes_at_end(text, len(name))
+
+
+def _is_bracketed(text: str) -> bool:
+    """True for ``(a + b)``: one pair of brackets around the whole text."""
+    return text.startswith("(") and _closes_at_end(text, 0)
+
+
+def _closes_at_end(text: str, start: int) -> bool:
+    """True when the bracket opened at ``text[start]`` closes at the last character."""
     depth = 0
-    for position, character in enumerate(text[len(name) :], start=len(name)):
+    for position, character in enumerate(text[start:], start=start):
         depth += {"(": 1, ")": -1}.get(character, 0)
         if depth == 0 and position < len(text) - 1:
             return False
-    return True
+    return depth == 0
+
+
+_SUPERSCRIPTS = {2.0: "²", 3.0: "³"}
+
+
+def power_text(base: str, exponent: float) -> str:
+    """``base²``, ``base³`` or ``base ** 0.5``, with ``base`` bracketed when needed."""
+    base = bracketed(base)
+    if exponent in _SUPERSCRIPTS:
+        return f"{base}{_SUPERSCRIPTS[exponent]}"
+    return f"{base} ** {exponent:g}"
 
 
 def _power_rule_text(base: str, n: float) -> str:
-    """The power rule as a learner writes it: ``2 x (guess - price)``, ``3 x x²``, ``-1 / x²``."""
-    x = bracketed(base)
+    """The power rule as a learner writes it: ``2 × (guess - true price)``, ``3 × x²``."""
     if n == 0.0:
-        return "0"
+        return "0.0"
     if n == 1.0:
-        return "1"
+        return "1.0"
     if n == 2.0:
-        return f"2 × {x}"
-    if n == 0.5:
-        return f"0.5 / sqrt({base})"
-    if n == -1.0:
-        return f"-1 / {x}²"
-    return f"{n:g} × {x} ** {n - 1:g}"
+        return f"2 × {base}"
+    return f"{n:g} × {power_text(base, n - 1.0)}"
+
+
+def _power_rule_note(n: float) -> str:
+    if n == 2.0:
+        return "The power rule: the local derivative of x² is 2x."
+    return "The power rule: the local derivative of xⁿ is n·xⁿ⁻¹."
 
 
 # ----------------------------------------------------------------------
@@ -403,6 +471,7 @@ def _add(a: float, b: float) -> Rule:
 add = Primitive(
     "+",
     _add,
+    noun="sum",
     arity=2,
     derivatives=lambda a, b, out: (1.0, 1.0),
     js="(a, b) => [a + b, [1, 1]]",
@@ -422,10 +491,11 @@ def _subtract(a: float, b: float) -> Rule:
 subtract = Primitive(
     "-",
     _subtract,
+    noun="difference",
     arity=2,
     derivatives=lambda a, b, out: (1.0, -1.0),
     js="(a, b) => [a - b, [1, -1]]",
-    expression="{0} - {1}",
+    expression="{0} - {1:b}",
     rules=("1.0", "-1.0"),
     note="a - b passes blame to a unchanged (local 1) and to b with its sign flipped (-1).",
     input_names=("value", "value"),
@@ -441,10 +511,11 @@ def _multiply(a: float, b: float) -> Rule:
 multiply = Primitive(
     "*",
     _multiply,
+    noun="product",
     arity=2,
     derivatives=lambda a, b, out: (b, a),
     js="(a, b) => [a * b, [b, a]]",
-    expression="{0} * {1}",
+    expression="{0:b} * {1:b}",
     rules=("{1}", "{0}"),
     note="For a product, the local derivative for each factor is the other factor.",
     input_names=("value", "value"),
@@ -468,6 +539,7 @@ def _divide(a: float, b: float) -> Rule:
 divide = Primitive(
     "/",
     _divide,
+    noun="quotient",
     arity=2,
     derivatives=lambda a, b, out: (1.0 / b, -out / b),
     js="""(a, b) => {
@@ -475,8 +547,8 @@ divide = Primitive(
       const out = a / b;
       return [out, finite([1 / b, -out / b])];
     }""",
-    expression="{0} / {1}",
-    rules=("1 / {1}", "-{0} / {1}²"),
+    expression="{0:b} / {1:b}",
+    rules=("1 / {1}", "-{0} / {1:²}"),
     note="For a / b the local derivatives are 1/b for a and -a/b² for b.",
     input_names=("numerator", "divisor"),
     shapes=_TWO,
@@ -492,10 +564,11 @@ def _negate(x: float) -> Rule:
 negate = Primitive(
     "neg",
     _negate,
+    noun="negation",
     arity=1,
     derivatives=lambda x, out: (-1.0,),
     js="(x) => [-x, [-1]]",
-    expression="-{0}",
+    expression="-{0:b}",
     rules=("-1.0",),
     note="Negation flips the sign of the blame (local -1).",
     said="negation",
@@ -539,6 +612,7 @@ def _power_of_number(x: float, n: float) -> Rule:
 power_of_number = Primitive(
     "**n",
     _power_of_number,
+    noun="power",
     arity=1,
     parameters=("n",),
     derivatives=lambda x, out, n: (0.0,) if n == 0.0 else (n * x ** (n - 1.0),),
@@ -582,6 +656,7 @@ def _power_of_values(a: float, b: float) -> Rule:
 power = Primitive(
     "**",
     _power_of_values,
+    noun="power",
     arity=2,
     derivatives=lambda a, b, out: (b * a ** (b - 1.0), out * a.log()),
     js="""(a, b) => {
@@ -593,7 +668,7 @@ power = Primitive(
       }
       return [out, finite([b * realPower(a, b - 1), out * Math.log(a)])];
     }""",
-    expression="{0} ** {1}",
+    expression="{0:b} ** {1:b}",
     rules=("{1} × {0} ** ({1} - 1)", "{out} × log({0})"),
     note="For a ** b the local derivatives are b·a^(b-1) for a and a^b·log(a) for b.",
     said="a power",
@@ -747,7 +822,7 @@ tanh = Primitive(
     derivatives=lambda x, out: (1.0 - out * out,),
     js="(x) => { const t = Math.tanh(x); return [t, [1 - t * t]]; }",
     expression="tanh({0})",
-    rules=("1 - {out}²",),
+    rules=("1 - {out:²}",),
     note="The local derivative of tanh is 1 - tanh², read from the output.",
     function="tanh",
     code="{0}.tanh()",
@@ -857,7 +932,7 @@ leaky_relu = Primitive(
     derivatives=lambda x, out, slope: (1.0 if x.data > 0.0 else slope,),
     js="(x, slope) => (x > 0 ? [x, [1]] : [slope * x, [slope]])",
     expression="leaky_relu({0})",
-    rules=("(1 if {0} > 0, else {slope})",),
+    rules=("(1 if {0} > 0, else the slope {slope})",),
     note="leaky_relu passes blame on where its input was positive, and a small slope "
     "of it elsewhere.",
     function="leaky_relu",
@@ -916,6 +991,7 @@ def _sum(terms: Sequence[float]) -> Rule:
 sum_ = Primitive(
     "sum",
     _sum,
+    noun="sum",
     arity=None,
     derivatives=lambda *terms_then_out: (1.0,) * (len(terms_then_out) - 1),
     js="(terms) => [sumOf(terms), terms.map(() => 1)]",
@@ -937,6 +1013,7 @@ def _dot(weights_then_inputs: Sequence[float]) -> Rule:
 dot = Primitive(
     "dot",
     _dot,
+    noun="dot",
     arity=None,
     derivatives=lambda *pairs_then_out: _dot_derivatives(pairs_then_out[:-1]),
     js="""(pairs) => {

@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microgradx import Value, sum_values, topological_order
-from microgradx import render as render_module
 from microgradx.graph import (
     DEFAULT_MAX_NODES,
     NEGATIVE_BLAME_COLOUR,
@@ -60,14 +59,6 @@ def renderer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """Each renderer in turn, also made the one find_renderer() returns."""
     monkeypatch.setenv(RENDERER_ENV_VAR, request.param.program)
     return request.param
-
-
-@pytest.fixture
-def no_renderer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A machine with no dot on PATH, no graphviz-pure wheel and no MICROGRADX_DOT."""
-    monkeypatch.delenv(RENDERER_ENV_VAR, raising=False)
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(render_module, "_python_scripts_folders", lambda: [str(tmp_path)])
 
 
 @pytest.fixture
@@ -244,7 +235,8 @@ def test_model_clusters_are_drawn_with_their_ids(renderer) -> None:
     model = MLP(2, [2, 1], activation="tanh", seed=1)
     loss = (model([1.0, -2.0]) - 1.0) ** 2
     clusters = groups(svg_tree(draw_dot(loss, model=model), renderer), "cluster")
-    assert set(clusters) == {"layer-1", "layer-2", "neuron-1-1", "neuron-1-2", "neuron-2-1"}
+    assert set(clusters) == {"neuron-1-1", "neuron-1-2", "neuron-2-1"}
+    assert texts(clusters["neuron-1-2"])[0] == "neuron L1.N2"
 
 
 # ----------------------------------------------------------------------
@@ -376,19 +368,26 @@ def dot_line(source: str, name: str) -> str:
     return next(line for line in source.splitlines() if line.strip().startswith(f"{name} ["))
 
 
+def cell_colour(line: str, text: str) -> str:
+    """The bgcolor of the table cell holding ``text`` in one line of DOT."""
+    match = re.search(r'<td bgcolor="(#[0-9a-f]{6})"[^>]*>' + re.escape(text) + "<", line)
+    assert match, (text, line)
+    return match.group(1)
+
+
 def test_blame_colour_follows_sign_and_size() -> None:
     v = neuron()
     v["o"].backward()
     o = v["o"]
     source = draw_dot(o, parameters=parameters_of(v)).source
     largest_negative = dot_line(source, f"v{node_index(o, v['x1'])}")
-    assert f'bgcolor="{hex_colour(NEGATIVE_BLAME_COLOUR)}">blame -1.5' in largest_negative
+    assert cell_colour(largest_negative, "blame -1.5") == hex_colour(NEGATIVE_BLAME_COLOUR)
     zero = dot_line(source, f"v{node_index(o, v['w2'])}")
-    assert 'bgcolor="#ffffff">blame 0.0' in zero
+    assert cell_colour(zero, "blame 0.0") == "#ffffff"
     red, green, blue = POSITIVE_BLAME_COLOUR
     two_thirds = (round(255 + (c - 255) * (1.0 / 1.5)) for c in (red, green, blue))
     positive = dot_line(source, f"v{node_index(o, v['w1'])}")
-    assert f'bgcolor="{hex_colour(tuple(two_thirds))}">blame 1.0' in positive
+    assert cell_colour(positive, "blame 1.0") == hex_colour(tuple(two_thirds))
 
 
 def test_roles_are_coloured_and_parameters_have_a_thick_border() -> None:
@@ -449,7 +448,7 @@ def test_mlp_nodes_are_grouped_by_neuron_and_layer() -> None:
     assert members["neuron-1-1"] == {
         index[node] for node in (*first.w, first.b, weighted_sum, plus_bias, activation)
     }
-    assert members["layer-1"] == members["neuron-1-1"] | members["neuron-1-2"]
+    assert "layer-1" not in members  # the inputs sit next to the neurons, not in a box
     assert index[guess] in members["neuron-2-1"]
     clustered = set().union(*members.values())
     outside = {i for i, node in enumerate(order) if i not in clustered}
@@ -554,10 +553,15 @@ def test_every_rankdir_is_accepted(rankdir: str) -> None:
     assert f"rankdir={rankdir}" in draw_dot(Value(1.0), rankdir=rankdir).source
 
 
-@pytest.mark.parametrize("rankdir", ["lr", "TOP", "", "LR ", None])
+@pytest.mark.parametrize("rankdir", ["lr", "TOP", "", "LR ", 3])
 def test_other_rankdirs_are_a_clear_error(rankdir) -> None:
     with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT"):
         draw_dot(Value(1.0), rankdir=rankdir)
+
+
+def test_the_default_rankdir_is_left_to_right() -> None:
+    assert "rankdir=LR" in draw_dot(Value(1.0), rankdir=None).source
+    assert "rankdir=LR" in draw_dot(Value(1.0)).source
 
 
 def test_draw_dot_is_called_like_micrograds() -> None:
@@ -679,13 +683,19 @@ def test_the_graphviz_api_uses_the_renderer_found(renderer, tmp_path: Path) -> N
     assert Path(written).read_bytes().startswith(b"\x89PNG")
 
 
-def test_notebooks_show_svg(renderer) -> None:
+def test_notebooks_show_svg_fitted_to_the_cell_with_a_switch_to_natural_size(renderer) -> None:
     graph = draw_dot(neuron()["o"])
     bundle = graph._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"]
+    assert list(bundle) == ["image/svg+xml", "text/html"]
     tree = ElementTree.fromstring(bundle["image/svg+xml"])
     assert len(groups(tree, "node")) == 15
+    assert tree.get("style") == "max-width: 100%; height: auto;"  # scaled down, never up
     assert graph._repr_svg_() == bundle["image/svg+xml"]
+    page = bundle["text/html"]
+    assert bundle["image/svg+xml"] in page
+    assert re.search(r'<input type="checkbox" class="mgx-zoom" id="(mgx-drawing-\d+)-zoom">', page)
+    assert "natural size</label>" in page
+    assert ".mgx-zoom:checked ~ .mgx-drawing-box svg { max-width: none !important; }" in page
 
 
 def test_without_a_renderer_notebooks_show_the_fix_not_a_traceback(no_renderer) -> None:
@@ -992,3 +1002,18 @@ def test_the_readme_image_shows_what_the_drawing_code_draws_now(tmp_path: Path) 
         assert set(fresh_groups) == set(committed_groups), "run python docs/make_images.py"
         for group_id, group in fresh_groups.items():
             assert texts(group) == texts(committed_groups[group_id]), group_id
+
+
+README_WIDTH_PX = 830
+"""About the widest GitHub shows a picture in a README."""
+
+
+def test_the_readme_image_is_legible_at_readme_width() -> None:
+    """At 830 px wide, the smallest text of docs/neuron.svg is still about 12 px tall."""
+    svg = ElementTree.parse(REPOSITORY / "docs" / "neuron.svg").getroot()
+    width_px = float(svg.get("width").removesuffix("pt")) * 4 / 3
+    scale = min(1.0, README_WIDTH_PX / width_px)
+    sizes = [float(t.get("font-size")) * 4 / 3 * scale for t in svg.iter(f"{SVG}text")]
+    print(f"\ndocs/neuron.svg: {width_px:.0f} px wide, smallest text {min(sizes):.1f} px at 830 px")
+    assert min(sizes) >= 11.5
+    assert scale > 0.85  # it was 0.37 (5-6 px text) drawn left to right

@@ -11,17 +11,20 @@ import re
 import struct
 import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microgradx import Value, dot, sum_values, topological_order
-from microgradx.graph import GraphTooLargeError, format_number
+from microgradx.graph import GraphTooLargeError, drawing_of, format_number
+from microgradx.labels import visible_text
 from microgradx.player import BackpropPlayer, _local_rule, _local_rule_note, explain, record_steps
 from microgradx.testing import OPERATION_NAMES, expressions
 
 random_graphs = expressions(max_inputs=4, max_steps=12)
+DEMOS = Path(__file__).resolve().parent.parent / "demos"
 
 
 def build(expression):
@@ -72,8 +75,9 @@ def test_forward_steps_compute_each_node_after_its_inputs(expression):
 
 
 @given(random_graphs)
-def test_backward_steps_run_in_the_reverse_order_after_the_seed(expression):
+def test_backward_steps_run_in_the_order_of_backward_after_the_seed(expression):
     root = build(expression)
+    order = topological_order(root)
     recording = record_steps(root)
     phases = [step.phase for step in recording.steps]
     forward = [step.node for step in steps_of(recording, "forward")]
@@ -82,10 +86,48 @@ def test_backward_steps_run_in_the_reverse_order_after_the_seed(expression):
     assert phases == ["start"] + ["forward"] * len(forward) + ["seed"] + ["backward"] * len(
         backward
     ) + ["done"]
-    assert backward == forward[::-1]
+    inner = topological_order(root, leaves=False)
+    assert backward == [order.index(node) for node in reversed(inner)]
     seed = steps_of(recording, "seed")[0]
-    assert seed.node == len(topological_order(root)) - 1
+    assert seed.node == len(order) - 1
     assert seed.value == 1.0
+
+
+def test_the_forward_pass_runs_in_reading_order_first_input_first():
+    a, b, c, d = (Value(float(k), name) for k, name in enumerate("abcd", start=1))
+    first, second = a * b, c * d
+    first.label, second.label = "first", "second"
+    total = first + second
+    total.label = "total"
+    recording = record_steps(total)
+
+    titles = [step.title for step in steps_of(recording, "forward")]
+    assert titles == [
+        "Forward 1 of 3: compute first",
+        "Forward 2 of 3: compute second",
+        "Forward 3 of 3: compute total",
+    ]
+    start = recording.steps[0].lines
+    assert [line.split(" =")[0] for line in start] == ["a", "b", "c", "d"]
+
+
+def test_a_network_is_computed_first_neuron_first_leaves_in_the_order_they_are_read():
+    from microgradx.nn import MLP
+
+    model = MLP(2, [3, 1], seed=1)
+    loss = (model([Value(1.0, "x1"), Value(2.0, "x2")]) - 1.0) ** 2
+    recording = record_steps(loss, model=model)
+    forward = [step.title for step in steps_of(recording, "forward")]
+
+    assert forward[:3] == [
+        "Forward 1 of 13: compute L1.N1.w·x",
+        "Forward 2 of 13: compute L1.N1.w·x+b",
+        "Forward 3 of 13: compute L1.N1.out",
+    ]
+    assert forward[3] == "Forward 4 of 13: compute L1.N2.w·x"
+    names = [line.split(" =")[0] for line in recording.steps[0].lines]
+    assert names[:4] == ["x1", "x2", "L1.N1.w1", "L1.N1.w2"]  # inputs first, then knobs
+    assert names[4:7] == ["L1.N1.b", "L1.N2.w1", "L1.N2.w2"]
 
 
 # ----------------------------------------------------------------------
@@ -154,9 +196,9 @@ def test_blame_from_two_paths_shows_its_running_total():
     )
     assert step_b.lines == (
         "b.grad = 1.0 (complete: every path above it has reported)",
-        "a.grad += a.data (local 3.0) × b.grad (1.0) = 3.0",
+        "a.grad += a (local 3.0) × b.grad (1.0) = 3.0",
         "  running total: a.grad = 1.0 + 3.0 = 4.0   (path 2 of 3)",
-        "a.grad += a.data (local 3.0) × b.grad (1.0) = 3.0",
+        "a.grad += a (local 3.0) × b.grad (1.0) = 3.0",
         "  running total: a.grad = 4.0 + 3.0 = 7.0   (path 3 of 3)",
     )
     assert "adds up" in step_b.note
@@ -168,33 +210,56 @@ def test_the_steps_of_a_neuron_read_like_the_chain_rule():
     recording = record_steps(neuron())
     forward = {step.title: step.lines for step in steps_of(recording, "forward")}
 
-    assert forward["Forward 1 of 5: compute x2 * w2"][0] == "x2 * w2 = 0.0 * 1.0 = 0.0"
-    assert forward["Forward 2 of 5: compute x1 * w1"] == (
+    assert forward["Forward 1 of 5: compute x1 * w1"] == (
         "x1 * w1 = 2.0 * (-3.0) = -6.0",
         "local derivatives, kept for the backward pass:",
-        "  d (x1 * w1) / d x1 = w1.data = -3.0",
-        "  d (x1 * w1) / d w1 = x1.data = 2.0",
+        "  d (x1 * w1) / d x1 = w1 = -3.0",
+        "  d (x1 * w1) / d w1 = x1 = 2.0",
     )
+    assert forward["Forward 2 of 5: compute x2 * w2"][0] == "x2 * w2 = 0.0 * 1.0 = 0.0"
     assert forward["Forward 5 of 5: compute o"][:3] == (
         "o = tanh(n) = tanh(0.8814) = 0.7071",
         "local derivatives, kept for the backward pass:",
-        "  d o / d n = 1 - o.data² = 0.5",
+        "  d o / d n = 1 - o² = 0.5",
     )
     backward = {step.title: step.lines for step in steps_of(recording, "backward")}
     assert backward["Backward 1 of 5: o hands on its blame"][1] == (
-        "n.grad += 1 - o.data² (local 0.5) × o.grad (1.0) = 0.5"
+        "n.grad += 1 - o² (local 0.5) × o.grad (1.0) = 0.5"
     )
     assert backward["Backward 4 of 5: x1 * w1 hands on its blame"][1:] == (
-        "x1.grad += w1.data (local -3.0) × (x1 * w1).grad (0.5) = -1.5",
-        "w1.grad += x1.data (local 2.0) × (x1 * w1).grad (0.5) = 1.0",
+        "x1.grad += w1 (local -3.0) × (x1 * w1).grad (0.5) = -1.5",
+        "w1.grad += x1 (local 2.0) × (x1 * w1).grad (0.5) = 1.0",
     )
-    assert set(steps_of(recording, "done")[0].lines) == {
+    assert steps_of(recording, "done")[0].lines == (
         "x1.grad = -1.5",
         "w1.grad = 1.0",
         "x2.grad = 0.5",
         "w2.grad = 0.0",
         "b.grad = 0.5",
-    }
+    )
+
+
+def test_the_power_rule_reads_as_a_learner_writes_it():
+    guess, truth = Value(4.3, "guess"), Value(2.75, "true price")
+    error = (guess - truth) ** 2
+    error.label = "error"
+    recording = record_steps(error)
+    forward = steps_of(recording, "forward")
+
+    assert forward[0].lines[0] == "guess - true price = 4.3 - 2.75 = 1.55"
+    assert forward[1].lines[0] == "error = (guess - true price)² = 1.55² = 2.402"
+    assert forward[1].lines[2] == (
+        "  d error / d (guess - true price) = 2 × (guess - true price) = 3.1"
+    )
+    backward = steps_of(recording, "backward")[0]
+    assert backward.lines[1] == (
+        "(guess - true price).grad += 2 × (guess - true price) (local 3.1) × error.grad (1.0) = 3.1"
+    )
+    assert "** 1" not in " ".join(line for step in recording.steps for line in step.lines)
+    cube = guess**3
+    assert steps_of(record_steps(cube), "forward")[0].lines[2] == (
+        "  d (guess³) / d guess = 3 × guess² = 55.47"
+    )
 
 
 def test_constants_and_repeated_inputs_are_named_clearly():
@@ -205,24 +270,25 @@ def test_constants_and_repeated_inputs_are_named_clearly():
 
     assert forward[0].lines[0] == "3.0 * x = 3.0 * (-2.0) = -6.0"
     assert forward[0].lines[2:] == (
-        "  d (3.0 * x) / d (3.0) = x.data = -2.0",
+        "  d (3.0 * x) / d (3.0) = x = -2.0",
         "  d (3.0 * x) / d x = 3.0",
     )
     assert forward[1].lines[2:] == (
-        "  d y / d (3.0 * x) = x.data = -2.0",
-        "  d y / d x = (3.0 * x).data = -6.0",
+        "  d y / d (3.0 * x) = x = -2.0",
+        "  d y / d x = (3.0 * x) = -6.0",
     )
 
 
-def test_a_long_unlabelled_expression_is_named_by_its_position():
+def test_a_long_unlabelled_expression_is_named_by_its_op_and_a_count():
     x = Value(1.0, "x")
     long = ((x + 1.0) * (x + 2.0) + (x + 3.0)).tanh()
     recording = record_steps(long)
     names = [node.name for node in recording.nodes]
 
-    assert names[-2] == f"v{len(names) - 2}"  # "(x + 1.0) * (x + 2.0) + (x + 3.0)" is long
-    assert names[-1] == f"tanh(v{len(names) - 2})"
-    assert "x + 1.0" in names
+    assert names[-2] == "sum1"  # "(x + 1.0) * (x + 2.0) + (x + 3.0)" is long
+    assert names[-1] == "tanh(sum1)"
+    assert "x + 1.0" in names and "(x + 1.0) * (x + 2.0)" in names
+    assert not [name for name in names if re.fullmatch(r"v\d+", name)]
 
 
 @pytest.mark.parametrize("name", OPERATION_NAMES)
@@ -255,8 +321,8 @@ def test_dot_and_sum_are_written_out_term_by_term():
     forward = steps_of(record_steps(s), "forward")
 
     assert forward[0].lines[0] == "w1 * x1 + w2 * x2 = 0.5 * 2.0 + (-1.0) * 3.0 = -2.0"
-    assert "  d (w1 * x1 + w2 * x2) / d w2 = x2.data = 3.0" in forward[0].lines
-    assert "  d (w1 * x1 + w2 * x2) / d x2 = w2.data = -1.0" in forward[0].lines
+    assert "  d (w1 * x1 + w2 * x2) / d w2 = x2 = 3.0" in forward[0].lines
+    assert "  d (w1 * x1 + w2 * x2) / d x2 = w2 = -1.0" in forward[0].lines
     assert forward[1].lines[0] == "s = w1 * x1 + w2 * x2 + x1 = -2.0 + 2.0 = 0.0"
 
 
@@ -515,3 +581,163 @@ def test_any_labels_survive_the_round_trip_through_the_page(labels):
     assert [step["lines"] for step in data["steps"]] == [
         list(step.lines) for step in recording.steps
     ]
+
+
+# ----------------------------------------------------------------------
+# What the drawing shows when: the timeline of every node
+# ----------------------------------------------------------------------
+
+
+@given(random_graphs)
+def test_a_value_shows_after_its_inputs_and_blame_only_after_it_is_handed_on(expression):
+    root = build(expression)
+    recording = record_steps(root)
+    timeline = recording.timeline
+    snapshot_order = topological_order(root)
+    index = {node: i for i, node in enumerate(snapshot_order)}
+    last = len(recording.steps) - 1
+
+    for i, node in enumerate(snapshot_order):
+        for child in node.children:
+            assert timeline.value_step[i] > timeline.value_step[index[child]]
+        steps = [step for step, _, _ in timeline.blame_steps[i]]
+        assert steps == sorted(steps) and steps, i
+        for share in recording.steps[steps[0]].shares:  # blame arrives from a handing step
+            assert share.node == recording.steps[steps[0]].node
+        if node.children:
+            hand = timeline.hand_step[i]
+            assert hand is not None and hand >= max(steps) > timeline.value_step[i] - 1
+        final_total = timeline.blame_steps[i][-1][1]
+        assert same_bits(final_total, recording.grads[i])
+        assert max(steps) < last  # the last step shows every final blame
+    assert timeline.blame_steps[-1][0] == (
+        next(k for k, s in enumerate(recording.steps) if s.phase == "seed"),
+        1.0,
+        0,
+    )
+
+
+@given(random_graphs)
+def test_every_name_the_steps_use_is_shown_on_the_drawing(expression):
+    root = build(expression)
+    player_drawing = drawing_of(root, progressive=True)
+    recording = record_steps(root)
+    shown = {
+        (slot.node, slot.text)
+        for slots in player_drawing.slots.values()
+        for slot in slots
+        if slot.kind in ("name", "data")
+    }
+    snapshot = player_drawing.snapshot
+    for i, info in enumerate(recording.nodes):
+        name = visible_text(info.name)
+        if snapshot.labels[i] or snapshot.children[i]:
+            assert (i, name) in shown, name
+        else:  # a constant is named by its number
+            assert (i, f"data {name}") in shown
+    for step in recording.steps:
+        assert not re.search(r"\bv\d+\b", " ".join((step.title, step.note, *step.lines)))
+
+
+def test_the_house_demo_names_its_true_price_and_its_neurons_parts(monkeypatch):
+    import runpy
+
+    monkeypatch.syspath_prepend(str(DEMOS))
+    demo = runpy.run_path(str(DEMOS / "house_prices.py"), run_name="house_demo")
+    data = demo["make_data"]()
+    model = demo["build_model"](data.train, demo["SEED"])
+    first = demo["forward_and_backward"](model, data.scaling, data.train[0])
+    names = [node.name for node in record_steps(first.loss, model=model).nodes]
+
+    assert "true price" in names
+    assert "guess - true price" in names
+    assert {"L1.N1.w·x", "L1.N1.w·x+b", "L1.N1.out", "L2.N1.w·x"} <= set(names)
+    player = BackpropPlayer(first.loss, model=model)
+    page = player.to_html()
+    assert "rest the mouse" not in page
+    assert len(page.encode("utf-8")) < 1_000_000
+
+
+# ----------------------------------------------------------------------
+# No renderer: the same clear words as draw_dot, never a traceback
+# ----------------------------------------------------------------------
+
+
+def test_without_a_renderer_a_notebook_shows_the_fix_and_explain_raises_it(tmp_path, no_renderer):
+    from microgradx.render import RendererNotFoundError
+
+    output = tmp_path / "out"
+    output.mkdir()
+    player = BackpropPlayer(neuron())  # records and lays out without drawing
+
+    bundle = player._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "pip install graphviz-pure" in bundle["text/plain"]
+    assert "Traceback" not in bundle["text/plain"]
+    assert player._repr_html_() is None
+    with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
+        explain(neuron(), output / "page.html")
+    assert list(output.iterdir()) == []  # no page, and no temporary file left either
+
+
+def test_a_renderer_that_fails_gives_the_render_error(tmp_path, monkeypatch):
+    from microgradx.render import RENDERER_ENV_VAR, RenderError
+
+    failing = tmp_path / "dot"
+    failing.write_text("#!/bin/sh\necho 'cannot lay this out' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    monkeypatch.setenv(RENDERER_ENV_VAR, str(failing))
+    player = BackpropPlayer(neuron())
+    assert "could not draw its graph" in player._repr_mimebundle_()["text/plain"]
+    with pytest.raises(RenderError, match="cannot lay this out"):
+        player.save(tmp_path / "page.html")
+
+
+# ----------------------------------------------------------------------
+# The data the page's script reads
+# ----------------------------------------------------------------------
+
+
+def test_the_page_data_holds_every_nodes_numbers_and_when_they_show():
+    root = neuron()
+    player = BackpropPlayer(root)
+    data = script_data(player.to_html())
+    order = topological_order(root)
+    root.backward()
+
+    assert data["view"] == "values" and data["zoom"] == "readable"
+    assert len(data["nodes"]) == len(order)
+    for i, (shown, node) in enumerate(zip(data["nodes"], order)):
+        assert shown["data"] == node.data and shown["blame"] == node.grad
+        assert shown["children"] == [order.index(c) for c in node.children]
+        assert shown["local"] == list(node.local_grads)
+        assert shown["shownIn"] == f"value-{i}"
+        assert shown["valueStep"] == player.recording.timeline.value_step[i]
+        assert shown["blameSteps"][-1][1] == node.grad
+    assert data["largestBlame"] == max(abs(node.grad) for node in order)
+
+
+def test_the_drawing_marks_every_number_the_script_repaints():
+    player = BackpropPlayer(neuron())
+    svg = ElementTree.fromstring(player.svg)
+    marked = [e for e in svg.iter() if e.get("data-mgx")]
+    kinds = {e.get("data-mgx") for e in marked}
+    assert kinds == {"name", "data", "blame", "cell", "local"}
+    count = len(topological_order(neuron()))
+    assert len([e for e in marked if e.get("data-mgx") == "data"]) == count
+    assert len([e for e in marked if e.get("data-mgx") == "blame"]) == count
+    for element in marked:
+        if element.get("data-mgx") in ("data", "blame"):
+            assert element.get("text-anchor") == "middle"  # centred: new text stays in its cell
+
+
+def test_a_player_takes_the_view_and_its_options(tmp_path):
+    from microgradx.nn import MLP
+
+    model = MLP(2, [2, 1], seed=0)
+    loss = (model([Value(1.0, "x1"), Value(2.0, "x2")]) - 1.0) ** 2
+    page = explain(loss, tmp_path / "network.html", model=model, view="network").read_text()
+    assert 'data-view="network"' in page
+    assert script_data(page)["view"] == "network"
+    with pytest.raises(ValueError, match="learning_rate"):
+        BackpropPlayer(loss, model=model, view="network", learning_rate=-1)

@@ -1,11 +1,19 @@
-// microgradx backprop player. Every text and number of a step was computed in
-// Python and sits in the JSON block next to this script: the script only shows
-// one step at a time, lights up its part of the drawing, and runs the controls.
+// microgradx backprop player. Every text of a step and every number was computed
+// in Python and sits in the JSON block next to this script. The script shows one
+// step at a time: it repaints the drawing with exactly the numbers known at that
+// step (a value from its forward step on, blame from the moment it arrives), lights
+// up the step's part of the drawing, and runs the controls.
+//
+// The drawing is painted from numbers, not from text baked into the SVG: every
+// marked element (data-mgx="data" | "blame" | "paths" | "local" | "passed" |
+// "stroke" | "cell" | "name", data-mgx-node = the node's index) is rewritten by
+// paint(). formatNumber and blameColour are microgradx.labels' format_number and
+// blame_colour, digit for digit.
 (function () {
   "use strict";
 
   const PLAY_INTERVAL_MS = 1500;
-  const SMALLEST_FITTED_SCALE = 0.6; // below this a fitted drawing is hard to read
+  const SMALLEST_TEXT_PX = 12; // the "readable" size never draws a text smaller
   const PHASE_NAMES = {
     start: "Start",
     forward: "Forward pass",
@@ -13,6 +21,224 @@
     backward: "Backward pass",
     done: "Done",
   };
+  const POSITIVE = [0xef, 0x8a, 0x62];
+  const NEGATIVE = [0x67, 0xa9, 0xcf];
+  const NO_BLAME = "#ffffff";
+  const NO_BLAME_STROKE = [0xb4, 0xb4, 0xb4];
+
+  // ------------------------------------------------------------------
+  // Numbers and colours, exactly as Python writes them
+  // ------------------------------------------------------------------
+
+  // The exact decimal digits of a positive finite double: [digits, exponent], so
+  // that x = d.ddd... × 10^exponent (no trailing zeros in digits).
+  function exactDigits(x) {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    const high = view.getUint32(0);
+    const low = view.getUint32(4);
+    const biased = (high >>> 20) & 0x7ff;
+    let mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
+    let power;
+    if (biased === 0) {
+      power = -1074;
+    } else {
+      mantissa |= 1n << 52n;
+      power = biased - 1075;
+    }
+    let digits;
+    let exponent;
+    if (power >= 0) {
+      digits = (mantissa << BigInt(power)).toString();
+      exponent = digits.length - 1;
+    } else {
+      digits = (mantissa * 5n ** BigInt(-power)).toString(); // x = digits × 10^power
+      exponent = digits.length - 1 + power;
+    }
+    return [digits.replace(/0+$/, ""), exponent];
+  }
+
+  // Round to `precision` significant digits, ties to even (as Python's "%g").
+  function roundDigits(digits, exponent, precision) {
+    if (digits.length <= precision) return [digits, exponent];
+    let head = digits.slice(0, precision);
+    const next = digits[precision];
+    const rest = digits.slice(precision + 1);
+    const tie = next === "5" && !/[1-9]/.test(rest);
+    const up = next > "5" || (next === "5" && !tie) || (tie && Number(head[precision - 1]) % 2 === 1);
+    if (up) {
+      head = (BigInt(head) + 1n).toString();
+      if (head.length > precision) {
+        exponent += 1;
+        head = head.slice(0, precision);
+      }
+    }
+    return [head.replace(/0+$/, "") || "0", exponent];
+  }
+
+  // microgradx.labels.format_number: 4 significant digits, always a point or exponent.
+  function formatNumber(x) {
+    if (Number.isNaN(x)) return "nan";
+    if (x === Infinity) return "inf";
+    if (x === -Infinity) return "-inf";
+    if (x === 0) return "0.0";
+    const sign = x < 0 ? "-" : "";
+    const [exact, exactExponent] = exactDigits(Math.abs(x));
+    const [digits, exponent] = roundDigits(exact, exactExponent, 4);
+    let text;
+    if (exponent < -4 || exponent >= 4) {
+      const mantissa = digits.length > 1 ? digits[0] + "." + digits.slice(1) : digits;
+      const shown = String(Math.abs(exponent)).padStart(2, "0");
+      text = mantissa + "e" + (exponent < 0 ? "-" : "+") + shown;
+    } else if (exponent >= 0) {
+      const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+      const fraction = digits.slice(exponent + 1);
+      text = fraction ? whole + "." + fraction : whole;
+    } else {
+      text = "0." + "0".repeat(-exponent - 1) + digits;
+    }
+    if (!text.includes(".") && !text.includes("e")) text += ".0";
+    return sign + text;
+  }
+
+  // Python's round(): halves go to the even neighbour.
+  function roundHalfEven(value) {
+    const floor = Math.floor(value);
+    const rest = value - floor;
+    if (rest > 0.5) return floor + 1;
+    if (rest < 0.5) return floor;
+    return floor % 2 === 0 ? floor : floor + 1;
+  }
+
+  function mix(from, to, strength) {
+    return (
+      "#" +
+      from
+        .map((base, k) => roundHalfEven(base + (to[k] - base) * strength))
+        .map((channel) => channel.toString(16).padStart(2, "0"))
+        .join("")
+    );
+  }
+
+  function strengthOf(grad, largest) {
+    const strength = Math.min(Math.abs(grad) / largest, 1);
+    return Number.isNaN(strength) ? 1 : strength;
+  }
+
+  // microgradx.labels.blame_colour
+  function blameColour(grad, largest) {
+    if (grad === 0 || largest === 0 || Number.isNaN(grad)) return NO_BLAME;
+    return mix([255, 255, 255], grad > 0 ? POSITIVE : NEGATIVE, strengthOf(grad, largest));
+  }
+
+  // microgradx.network_view.stroke_colour
+  function strokeColour(grad, largest) {
+    if (grad === null || grad === 0 || largest === 0 || Number.isNaN(grad)) {
+      return mix(NO_BLAME_STROKE, NO_BLAME_STROKE, 0);
+    }
+    return mix(NO_BLAME_STROKE, grad > 0 ? POSITIVE : NEGATIVE, strengthOf(grad, largest));
+  }
+
+  function number(x) {
+    return typeof x === "string" ? Number(x) : x;
+  }
+
+  // ------------------------------------------------------------------
+  // The drawing: what is known of each node at a step, and painting it
+  // ------------------------------------------------------------------
+
+  // What is known of node `node` at step `step`.
+  function stateAt(node, step) {
+    let blame = null;
+    let path = -1;
+    for (const [when, total, k] of node.blameSteps) {
+      if (when <= step && k > path) {
+        blame = number(total);
+        path = k;
+      }
+    }
+    return {
+      valueKnown: step >= node.valueStep,
+      handed: node.handStep !== null && step >= node.handStep,
+      blame: blame,
+      path: path,
+      complete: blame !== null && (node.paths === 0 || path === node.paths),
+    };
+  }
+
+  // Every marked element of the drawing, and a function that paints them all
+  // from the nodes' numbers and states.
+  function makeDrawing(figure, data) {
+    const marked = Array.from(figure.querySelectorAll("[data-mgx]"), (element) => ({
+      element: element,
+      kind: element.getAttribute("data-mgx"),
+      node: Number(element.getAttribute("data-mgx-node")),
+      child: Number(element.getAttribute("data-mgx-child") || 0),
+      prefix: element.getAttribute("data-mgx-prefix") || "",
+      fill: element.getAttribute("data-mgx-fill") || NO_BLAME,
+    }));
+    const largest = number(data.largestBlame);
+    const valueGroups = data.nodes.map((_, i) => figure.querySelector('[id="value-' + i + '"]'));
+
+    function text(item, state, node) {
+      const paths = node.paths;
+      switch (item.kind) {
+        case "data":
+          return item.prefix + (state.valueKnown ? formatNumber(node.data) : "?");
+        case "blame":
+          if (state.blame === null) return "blame ?";
+          return (state.complete ? "blame " : "so far ") + formatNumber(state.blame);
+        case "paths":
+          if (state.blame === null) return "from " + paths + " paths";
+          if (!state.complete) return state.path + " of " + paths + " paths";
+          return "sum of " + paths + " paths";
+        case "local":
+          return "local " + (state.valueKnown ? formatNumber(number(node.local[item.child])) : "?");
+        case "passed":
+          if (!state.handed) return "passes blame ?";
+          return "passes blame " + formatNumber(number(node.local[item.child]) * number(node.blame));
+        default:
+          return null;
+      }
+    }
+
+    // states[i] is what is known of node i; paint() writes it into the drawing.
+    function paint(states) {
+      for (const item of marked) {
+        const node = data.nodes[item.node];
+        const state = states[item.node];
+        if (item.kind === "cell") {
+          const colour = state.blame === null ? item.fill : blameColour(state.blame, largest);
+          item.element.setAttribute("fill", colour);
+        } else if (item.kind === "stroke") {
+          const colour = strokeColour(state.blame, largest);
+          item.element.setAttribute("stroke", colour);
+          if (item.element.tagName.toLowerCase() === "polygon") {
+            item.element.setAttribute("fill", colour);
+          }
+        } else {
+          const shown = text(item, state, node);
+          if (shown !== null && item.element.textContent !== shown) {
+            item.element.textContent = shown;
+          }
+        }
+      }
+      valueGroups.forEach((group, i) => {
+        if (!group) return;
+        const state = states[i];
+        if (state.valueKnown) group.setAttribute("data-value", String(number(data.nodes[i].data)));
+        else group.removeAttribute("data-value");
+        if (state.blame !== null) group.setAttribute("data-blame", String(state.blame));
+        else group.removeAttribute("data-blame");
+      });
+    }
+
+    return { paint: paint };
+  }
+
+  // ------------------------------------------------------------------
+  // The player
+  // ------------------------------------------------------------------
 
   function startPlayer(player) {
     player.setAttribute("data-mgx-started", "");
@@ -21,7 +247,9 @@
     const lastStep = steps.length - 1;
     const find = (selector) => player.querySelector(selector);
     const figure = find(".mgx-graph");
+    const svg = figure.querySelector("svg");
     const svgElement = (id) => figure.querySelector('[id="' + id + '"]');
+    const drawing = makeDrawing(figure, data);
 
     const controls = {
       first: find(".mgx-first"),
@@ -31,57 +259,64 @@
       last: find(".mgx-last"),
       slider: find(".mgx-slider"),
       counter: find(".mgx-counter"),
-      fit: find(".mgx-fit"),
+      zoom: find(".mgx-zoom"),
     };
     const panel = {
-      phase: find(".mgx-phase"),
-      title: find(".mgx-panel .mgx-step-title"),
+      phase: find(".mgx-panel .mgx-phase"),
+      title: find(".mgx-panel .mgx-title-text"),
       lines: find(".mgx-panel .mgx-lines"),
       note: find(".mgx-panel .mgx-note"),
+      box: find(".mgx-panel"),
     };
-    // Each node's pieces of the drawing: its value box, and for a computed node
-    // its op and the edges into and out of it.
-    const drawing = data.nodes.map((node, i) => ({
-      value: svgElement("value-" + i),
+    // Each node's group in the drawing, and for a computed node its op and edges.
+    const groups = data.nodes.map((node) => ({
+      shown: node.shownIn ? svgElement(node.shownIn) : null,
       opParts: node.opParts.map(svgElement).filter(Boolean),
     }));
 
     let current = 0;
     let timer = null;
-    let flowingElements = [];
+    let lit = [];
 
     function show(index) {
       current = Math.max(0, Math.min(lastStep, index));
       const step = steps[current];
       player.dataset.phase = step.phase;
       player.dataset.step = String(current);
-      paintGraph(step);
+      drawing.paint(data.nodes.map((node) => stateAt(node, current)));
+      light(step);
       writePanel(step);
       updateControls(step);
-      // The step's node; at the start and the end (all the leaves), the last of them.
-      if (step.current.length > 0) keepInView(drawing[step.current[step.current.length - 1]].value);
+      // The step's node; at the start and the end (many nodes), the first of them.
+      if (step.current.length > 0) keepInView(groups[step.current[0]].shown);
     }
 
-    function paintGraph(step) {
-      const currentNodes = new Set(step.current);
-      const inputNodes = new Set(step.inputs);
+    function light(step) {
+      lit.forEach(([element, name]) => element.classList.remove(name));
+      lit = [];
+      const add = (element, name) => {
+        if (!element || element.classList.contains(name)) return;
+        element.classList.add(name);
+        lit.push([element, name]);
+      };
       data.nodes.forEach((node, i) => {
-        const pending = current < node.computedAt;
-        drawing[i].opParts.forEach((part) => part.classList.toggle("mgx-pending", pending));
-        const value = drawing[i].value;
-        if (!value) return;
-        value.classList.toggle("mgx-pending", pending);
-        value.classList.toggle("mgx-finished", current > node.finishedAt);
-        value.classList.toggle("mgx-input", inputNodes.has(i));
-        value.classList.toggle("mgx-current", currentNodes.has(i));
+        const pending = current < node.valueStep;
+        groups[i].opParts.forEach((part) => pending && add(part, "mgx-pending"));
+        if (data.view === "values" && groups[i].shown) {
+          if (pending) add(groups[i].shown, "mgx-pending");
+          const state = stateAt(node, current);
+          if (state.complete && (state.handed || node.handStep === null)) {
+            add(groups[i].shown, "mgx-finished");
+          }
+        }
       });
-      flowingElements.forEach((element) => element.classList.remove("mgx-flowing"));
-      flowingElements = step.flowing.map(svgElement).filter(Boolean);
-      flowingElements.forEach((element) => element.classList.add("mgx-flowing"));
+      step.inputs.forEach((i) => add(groups[i].shown, "mgx-input"));
+      step.current.forEach((i) => add(groups[i].shown, "mgx-current"));
+      step.flowing.forEach((id) => add(svgElement(id), "mgx-flowing"));
     }
 
     function writePanel(step) {
-      panel.phase.textContent = PHASE_NAMES[step.phase];
+      panel.phase.textContent = PHASE_NAMES[step.phase] + ":";
       panel.title.textContent = step.title;
       panel.lines.replaceChildren(
         ...step.lines.map((line) => {
@@ -91,6 +326,7 @@
         })
       );
       panel.note.textContent = step.note;
+      panel.box.scrollTop = 0;
     }
 
     function updateControls(step) {
@@ -119,6 +355,53 @@
         figure.scrollTop += (box.top + box.bottom) / 2 - (top + bottom) / 2;
       }
     }
+
+    // --- the size of the drawing ---------------------------------------
+
+    const natural = svg ? { width: svg.width.baseVal.value, height: svg.height.baseVal.value } : null;
+    // The smallest text's size in pixels at natural size.
+    const smallestText = (() => {
+      if (!svg) return SMALLEST_TEXT_PX;
+      const box = svg.viewBox.baseVal;
+      const unit = box && box.width ? natural.width / box.width : 1;
+      let smallest = Infinity;
+      svg.querySelectorAll("text").forEach((element) => {
+        const size = parseFloat(element.getAttribute("font-size"));
+        if (size > 0) smallest = Math.min(smallest, size * unit);
+      });
+      return smallest === Infinity ? SMALLEST_TEXT_PX : smallest;
+    })();
+
+    function sizeDrawing() {
+      if (!svg) return;
+      const mode = controls.zoom.value;
+      const page = player.dataset.mode === "page";
+      figure.style.flex = ""; // take the whole share of the height, then give back
+      svg.style.width = svg.style.height = "";
+      const style = getComputedStyle(figure);
+      const padX = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      const padY = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+      const width = figure.clientWidth - padX;
+      const height = figure.clientHeight - padY;
+      let scale = 1;
+      if (mode === "width") {
+        scale = Math.min(1, width / natural.width);
+      } else if (mode === "readable") {
+        const fits = Math.min(width / natural.width, height > 0 ? height / natural.height : 1);
+        const readable = Math.min(1, SMALLEST_TEXT_PX / smallestText);
+        scale = Math.min(1, Math.max(fits, readable));
+      }
+      svg.style.width = natural.width * scale + "px";
+      svg.style.height = natural.height * scale + "px";
+      player.dataset.scale = scale.toFixed(4);
+      // On a page of its own, a drawing that fits leaves the rest to the step's text.
+      const needed = natural.height * scale + padY + figure.offsetHeight - figure.clientHeight;
+      if (page && natural.width * scale <= width + 0.5 && needed < figure.offsetHeight) {
+        figure.style.flex = "0 0 " + Math.ceil(needed) + "px";
+      }
+    }
+
+    // --- playing, keys and clicks --------------------------------------
 
     // A click or a key press takes over from playing.
     function goTo(index) {
@@ -163,16 +446,11 @@
       const action = keyActions[event.key];
       if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
       const target = event.target instanceof Element ? event.target : document.body;
-      // The slider and the checkbox handle their own keys; Space presses a focused button.
+      // The slider and the size menu handle their own keys; Space presses a focused button.
       if (target.closest("input, select, textarea")) return;
       if (event.key === " " && target.closest("button, summary, a")) return;
       event.preventDefault();
       action();
-    }
-
-    function fitToWidth(fit) {
-      controls.fit.checked = fit;
-      figure.classList.toggle("mgx-fitted", fit);
     }
 
     controls.first.addEventListener("click", () => goTo(0));
@@ -181,8 +459,12 @@
     controls.next.addEventListener("click", () => goTo(current + 1));
     controls.last.addEventListener("click", () => goTo(lastStep));
     controls.slider.addEventListener("input", () => goTo(Number(controls.slider.value)));
-    controls.fit.addEventListener("change", () => fitToWidth(controls.fit.checked));
+    controls.zoom.addEventListener("change", () => {
+      sizeDrawing();
+      show(current);
+    });
     (data.keyboard === "page" ? document : player).addEventListener("keydown", onKey);
+    window.addEventListener("resize", sizeDrawing);
 
     // The script runs: swap the text-only view for the stepper.
     find(".mgx-no-script").hidden = true;
@@ -190,12 +472,18 @@
     [".mgx-controls", ".mgx-panel", ".mgx-legend"].forEach(
       (selector) => (find(selector).hidden = false)
     );
-    // Fit a drawing to the width unless that would shrink it too much to read.
-    const svg = figure.querySelector("svg");
-    const naturalWidth = svg ? svg.getBoundingClientRect().width : 0;
-    fitToWidth(naturalWidth * SMALLEST_FITTED_SCALE <= figure.clientWidth);
+    controls.zoom.value = data.zoom;
+    sizeDrawing();
     show(0);
+    // For tools that build on the player (a live lab): the data, and painting from it.
+    // paint(states) takes one state per node: {valueKnown, handed, blame, path, complete},
+    // and reads each node's numbers from data.nodes[i] (data, local, blame).
+    player.microgradx = { data: data, paint: drawing.paint, stateAt: stateAt, show: show };
   }
+
+  // For tests and tools: the functions that must agree with Python.
+  window.microgradxPlayer = { formatNumber: formatNumber, blameColour: blameColour,
+    strokeColour: strokeColour };
 
   // A notebook can hold several players: start each one that has not started yet.
   document.querySelectorAll(".mgx-player:not([data-mgx-started])").forEach(startPlayer);
