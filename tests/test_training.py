@@ -178,3 +178,40 @@ def test_the_house_demo_without_a_working_renderer_says_so_and_goes_on(
     told = capsys.readouterr().out
     assert "(No blame graph: The Graphviz renderer" in told
     assert "is not an SVG file" in told
+
+
+# ----------------------------------------------------------------------
+# Why backprop, and Newton's method (the demos of derivatives as functions)
+# ----------------------------------------------------------------------
+
+
+def test_why_backprop_gets_the_same_blame_three_ways_and_backprop_wins(capsys) -> None:
+    why = load_demo("why_backprop")
+    rows = why.main(["--quick", "--no-plot"])
+    assert [row.knobs for row in rows] == [19, 31, 45]
+    for row in rows:
+        assert row.difference["forward mode"] <= 1e-12
+        assert row.difference["nudging each knob"] <= 1e-6
+    assert rows[-1].seconds["backprop"] < rows[-1].seconds["nudging each knob"]
+    told = capsys.readouterr().out
+    assert "All three agree" in told and "backprop wins by" in told
+
+
+def test_why_backprop_counts_knobs_as_the_network_has_them() -> None:
+    why = load_demo("why_backprop")
+    from microgradx import MLP
+
+    for width in (2, 5):
+        model = MLP(why.INPUTS, [width, width, 1])
+        assert why.knob_count(why.layer_sizes(width)) == len(model.parameters())
+
+
+def test_newton_reaches_the_bottom_of_the_banana_in_a_handful_of_steps(capsys) -> None:
+    newton = load_demo("newton")
+    paths = newton.main(["--max-steps", "2000", "--no-plot"])
+    newton_path, descent_path = paths["Newton's method"], paths["gradient descent"]
+    assert len(newton_path) - 1 <= 8
+    assert newton_path[-1] == pytest.approx((1.0, 1.0), abs=1e-8)
+    assert len(descent_path) - 1 == 2000  # gradient descent is still crawling along the valley
+    told = capsys.readouterr().out
+    assert "reached the bottom" in told and "still not there after 2,000 steps" in told
