@@ -185,7 +185,7 @@ def _checked_inputs(inputs: object, function: str) -> list[Value]:
                 f"{type(item).__name__} {quoted(item)}. Pass the leaves themselves, "
                 f"e.g. {function}(loss, [w, b])."
             )
-    return list(items)
+    return list(items)  # type: ignore[arg-type]
 
 
 def _sequence(items: object, function: str, what: str) -> Sequence[object]:

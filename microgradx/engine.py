@@ -150,6 +150,12 @@ class Value:
 
     __slots__ = ("_label", "children", "data", "grad", "local_grads", "op")
 
+    data: float
+    grad: float
+    children: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+    op: str
+
     # Makes numpy hand `numpy_number * value` over to Value's own operators.
     __array_ufunc__ = None
 
@@ -672,23 +678,20 @@ def _hand_made_op(
     where = f"Value({data!r}, ..., op={quoted(op)})"
     if not isinstance(op, str):
         raise TypeError(f"{where}: the op name must be a str, got {type(op).__name__}.")
-    for name, items in (("children", children), ("local derivatives", local_grads)):
-        if not isinstance(items, (tuple, list)):
-            raise TypeError(
-                f"{where}: the {name} must be a tuple or a list, got "
-                f"{type(items).__name__}. A generator would be used up after one look."
-            )
-    kids, slopes = tuple(children), tuple(local_grads)  # type: ignore[arg-type]
+    kids = _tuple_of(children, "children", where)
+    slopes = _tuple_of(local_grads, "local derivatives", where)
     if len(kids) != len(slopes):
         raise ValueError(
             f"{where} has {len(kids)} children but {len(slopes)} local derivatives: "
             "give exactly one local derivative per child (d result / d child)."
         )
+    values = []
     for kid in kids:
         if not isinstance(kid, Value):
             raise TypeError(
                 f"{where}: every child must be a Value, got {type(kid).__name__} {quoted(kid)}."
             )
+        values.append(kid)
     checked = []
     for position, slope in enumerate(slopes, start=1):
         if isinstance(slope, bool) or not isinstance(slope, Real):
@@ -702,7 +705,17 @@ def _hand_made_op(
                 "derivative must be a finite number."
             )
         checked.append(float(slope))
-    return kids, tuple(checked)
+    return tuple(values), tuple(checked)
+
+
+def _tuple_of(items: object, name: str, where: str) -> tuple[object, ...]:
+    """A hand-made op's children or local derivatives, given as a tuple or a list."""
+    if not isinstance(items, (tuple, list)):
+        raise TypeError(
+            f"{where}: the {name} must be a tuple or a list, got "
+            f"{type(items).__name__}. A generator would be used up after one look."
+        )
+    return tuple(items)
 
 
 def _check_blame_is_finite(inner_nodes: list[Value], leaf_uses: list[Value]) -> None:

@@ -237,7 +237,7 @@ def _syntax_tree(source: str, indent: int) -> ast.Expression:
 def _depth(root: ast.expr) -> int:
     """How many expressions deep the tree goes, counted without recursion."""
     deepest = 0
-    stack = [(root, 1)]
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -337,15 +337,21 @@ class _Checker:
         self, problem: str, node: ast.AST, fix: str = "", byte_offset: int | None = None
     ) -> ExpressionError:
         """``problem at column N ('text'), fix`` for the node or the given byte offset."""
-        offset = node.col_offset if byte_offset is None or byte_offset < 0 else byte_offset
+        offset = _start_offset(node) if byte_offset is None or byte_offset < 0 else byte_offset
         column = self.indent + 1 + len(self.source.encode()[:offset].decode("utf-8", "replace"))
         text = ast.get_source_segment(self.source, node) or ""
         return ExpressionError(f"{problem} at column {column} ({_shorten(text)!r}){fix}")
 
 
+def _start_offset(node: ast.AST) -> int:
+    """Where a node of the formula starts (in bytes): every node the checker sees has one."""
+    offset: int = getattr(node, "col_offset", 0)
+    return offset
+
+
 def _end_offset(node: ast.AST) -> int:
-    end = node.end_col_offset
-    return end if end is not None else node.col_offset
+    end: int | None = getattr(node, "end_col_offset", None)
+    return end if end is not None else _start_offset(node)
 
 
 def _number(node: ast.Constant, checker: _Checker | None = None) -> float:

@@ -235,7 +235,7 @@ def _numbers_and_labels(inputs: Inputs) -> tuple[list[float], list[str]]:
         )
     numbers: list[float] = []
     labels: list[str] = []
-    for index, item in enumerate(inputs):
+    for index, item in enumerate(inputs):  # type: ignore[arg-type]
         if isinstance(item, Value):
             numbers.append(item.data)
             labels.append(item.label)

@@ -217,7 +217,7 @@ def render(
     return draw_dot(root, **draw_options).write(path, renderer=renderer, timeout=timeout)
 
 
-class BlameGraph(graphviz.Digraph):
+class BlameGraph(graphviz.Digraph):  # type: ignore[misc]  # graphviz has no type hints
     """A ``graphviz.Digraph`` that draws with the renderer microgradx finds.
 
     It renders with ``find_renderer()`` (so ``pip install`` alone is enough),

@@ -119,11 +119,12 @@ def softmax_cross_entropy(
     Give one example as ``(scores, class_index)``, or several as
     ``(list of score lists, list of class indices)``: the loss is then the mean.
     """
+    batch: Sequence[object]
     if isinstance(targets, Integral):
         batch, classes = [logits], [targets]
     else:
         batch = _examples(logits)
-        classes = list(targets)
+        classes = list(targets)  # type: ignore[arg-type]
         _same_length(batch, classes, "softmax_cross_entropy", "score list", "target")
     losses = []
     for i, (scores, target) in enumerate(zip(batch, classes), start=1):
@@ -294,7 +295,9 @@ def _numbers(x: object, loss: str, what: str) -> list[float]:
     return numbers
 
 
-def _same_length(first: list, second: list, loss: str, one: str, other: str) -> None:
+def _same_length(
+    first: Sequence[object], second: Sequence[object], loss: str, one: str, other: str
+) -> None:
     if len(first) != len(second):
         raise ValueError(
             f"{loss} needs one {other} per {one}, got {len(first)} {one}s and "
@@ -302,14 +305,14 @@ def _same_length(first: list, second: list, loss: str, one: str, other: str) -> 
         )
 
 
-def _examples(logits: object) -> list:
-    if not _is_sequence(logits) or not all(_is_sequence(row) for row in logits):
+def _examples(logits: object) -> list[Sequence[Operand]]:
+    if not _is_sequence(logits) or not all(_is_sequence(row) for row in logits):  # type: ignore[attr-defined]
         raise TypeError(
             "softmax_cross_entropy with a list of targets needs a list of score lists "
             "(one list of class scores per example). For one example, pass a single "
             "class index: softmax_cross_entropy(scores, 2)."
         )
-    return list(logits)
+    return list(logits)  # type: ignore[call-overload, no-any-return]
 
 
 def _check_class_index(target: object, n_classes: int, example: int) -> None:
@@ -318,7 +321,7 @@ def _check_class_index(target: object, n_classes: int, example: int) -> None:
             f"softmax_cross_entropy targets are class indices (whole numbers from 0), "
             f"got {type(target).__name__} {quoted(target)} for example {example}."
         )
-    if not 0 <= target < n_classes:
+    if not 0 <= int(target) < n_classes:
         raise ValueError(
             f"softmax_cross_entropy target {target} for example {example} is not a class: "
             f"with {n_classes} scores, classes are 0 to {n_classes - 1}."

@@ -177,7 +177,7 @@ class Primitive:
         if self.name == "**n":
             return power_text(operands[0], parameters[0])
         settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
-        return self.expression.format(*map(Operand, operands), **settings)
+        return self.expression.format(*map(Term, operands), **settings)
 
     def rule_text(
         self, slot: int, operands: Sequence[str], out: str, parameters: Sequence[float] = ()
@@ -191,7 +191,7 @@ class Primitive:
         if self.name == "**n":
             return _power_rule_text(operands[0], parameters[0])
         settings = {name: f"{p:g}" for name, p in zip(self.parameters, parameters)}
-        return self.rules[slot].format(*map(Operand, operands), out=Operand(out), **settings)
+        return self.rules[slot].format(*map(Term, operands), out=Term(out), **settings)
 
     def note_text(self, parameters: Sequence[float] = ()) -> str:
         """The rule in one sentence, for learners."""
@@ -255,7 +255,7 @@ def _always_fits(bound: float, *numbers: float) -> bool:
 # ----------------------------------------------------------------------
 
 
-class Operand(str):
+class Term(str):
     """A name or a number as it appears in a formula, with two ways to write it:
     ``f"{x:b}"`` brackets it if it could be misread, ``f"{x:²}"`` squares it."""
 
@@ -378,7 +378,7 @@ def _real_power(x: float, n: float, expression: str) -> float:
             "power is complex. Use a positive base.",
         )
     try:
-        return x**n
+        return float(x**n)
     except OverflowError:
         raise OutOfDomain(OverflowError, f"{expression} is too large for a float.") from None
 

@@ -233,7 +233,8 @@ def json_for_script(data: Any) -> str:
 
 def page_file(name: str) -> str:
     """The text of one of the page's files (``player.css``, ``player.js``)."""
-    return resources.files("microgradx").joinpath("player_page", name).read_text("utf-8")
+    folder = resources.files("microgradx").joinpath("player_page")
+    return folder.joinpath(name).read_text("utf-8")
 
 
 def step_as_list_item(step: Step) -> str:
