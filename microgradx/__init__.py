@@ -17,6 +17,12 @@ from microgradx.optim import SGD, Adam
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # what __getattr__ below imports on first use, spelled out for type checkers
+    from microgradx.graph import GraphTooLargeError, draw_dot
+    from microgradx.player import BackpropPlayer, explain
+    from microgradx.render import RendererNotFoundError, use_graphviz_renderer
+
 _LAZY_NAMES = {
     "draw_dot": "microgradx.graph",
     "GraphTooLargeError": "microgradx.graph",
