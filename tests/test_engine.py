@@ -586,3 +586,26 @@ def test_the_lecture_neuron_with_tanh_and_exp() -> None:
         assert n.grad == pytest.approx(0.5, rel=1e-12)
         grads = [x1.grad, w1.grad, x2.grad, w2.grad, b.grad]
         assert grads == pytest.approx([-1.5, 1.0, 0.5, 0.0, 0.5], rel=1e-12)
+
+
+def test_the_lecture_backprop_by_hand_with_backward_of_each_node() -> None:
+    """The lecture sets o.grad = 1 and calls _backward() on each node from the output
+    down: every node hands its blame to its children, as backward() does in one go."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    o = n.tanh()
+    o.grad = 1.0
+    for node in (o, n, b, x1w1x2w2, x2w2, x1w1, x2, w2, x1, w1):  # leaves do nothing
+        node._backward()
+    by_hand = [node.grad for node in (n, x1w1x2w2, x1, w1, x2, w2, b)]
+
+    for node in topological_order(o):
+        node.grad = 0.0
+    o.backward()
+    assert by_hand == [node.grad for node in (n, x1w1x2w2, x1, w1, x2, w2, b)]
+    assert by_hand[2:] == pytest.approx([-1.5, 1.0, 0.5, 0.0, 0.5], rel=1e-12)
