@@ -46,11 +46,13 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 
 
 class Optimizer:
-    """What every optimizer has: the knobs, a learning rate, ``zero_grad()`` and ``step()``."""
+    """What every optimizer has: the knobs, a learning rate, a weight decay,
+    ``zero_grad()`` and ``step()``."""
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, weight_decay: float = 0.0) -> None:
         self.params = _parameter_list(params, type(self).__name__)
         self.lr = lr
+        self.weight_decay = weight_decay
 
     @property
     def lr(self) -> float:
@@ -60,6 +62,15 @@ class Optimizer:
     @lr.setter
     def lr(self, lr: float) -> None:
         self._lr = _number(lr, "lr (the learning rate)", self, above=0.0, hint=" Try 0.01 to 0.1.")
+
+    @property
+    def weight_decay(self) -> float:
+        """The pull of every knob towards 0 (0 for none)."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, weight_decay: float) -> None:
+        self._weight_decay = _number(weight_decay, "weight_decay", self, low=0.0)
 
     def zero_grad(self) -> None:
         """Set every knob's blame to 0.0 (call it before each ``backward()``)."""
@@ -130,9 +141,8 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.momentum = momentum
-        self.weight_decay = weight_decay
         self.velocities = [0.0] * len(self.params)
 
     @property
@@ -143,15 +153,6 @@ class SGD(Optimizer):
     @momentum.setter
     def momentum(self, momentum: float) -> None:
         self._momentum = _number(momentum, "momentum", self, low=0.0, below=1.0)
-
-    @property
-    def weight_decay(self) -> float:
-        """The pull of every knob towards 0 (0 for none)."""
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, weight_decay: float) -> None:
-        self._weight_decay = _number(weight_decay, "weight_decay", self, low=0.0)
 
     def step(self) -> None:
         """Nudge every knob by ``lr x blame`` (with momentum: by ``lr x`` the running blame)."""
@@ -201,10 +202,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         self.betas = betas
         self.eps = eps
-        self.weight_decay = weight_decay
         self.means = [0.0] * len(self.params)
         self.squares = [0.0] * len(self.params)
         self.steps = 0
@@ -248,15 +248,6 @@ class Adam(Optimizer):
     @eps.setter
     def eps(self, eps: float) -> None:
         self._eps = _number(eps, "eps", self, above=0.0, hint=" It prevents dividing by 0.")
-
-    @property
-    def weight_decay(self) -> float:
-        """The pull of every knob towards 0 (0 for none)."""
-        return self._weight_decay
-
-    @weight_decay.setter
-    def weight_decay(self, weight_decay: float) -> None:
-        self._weight_decay = _number(weight_decay, "weight_decay", self, low=0.0)
 
     def step(self) -> None:
         """Nudge every knob by ``lr x`` its blame's running mean / running size."""
