@@ -122,6 +122,17 @@ def test_moons_model_reaches_95_percent(moons):
     assert moons.accuracy(model, points, labels) >= 0.95
 
 
+def test_moons_on_a_tape_trains_to_the_same_numbers_as_building_the_graph(moons, capsys):
+    points, labels = moons.make_moons(moons.POINTS, moons.NOISE, random.Random(moons.SEED))
+    eager_model, taped_model = moons.build_model(moons.SEED), moons.build_model(moons.SEED)
+    eager = moons.train(eager_model, points, labels, 25, moons.SEED)
+    taped = moons.train(taped_model, points, labels, 25, moons.SEED, tape=True)
+    assert taped == eager
+    assert taped_model.state_dict() == eager_model.state_dict()
+    moons.main(["--steps", "5", "--quiet", "--tape"])
+    assert "replayed from a tape" in capsys.readouterr().out
+
+
 def test_moons_pictures_are_png_files(moons, tmp_path):
     pytest.importorskip("matplotlib")
     points, labels = moons.make_moons(20, 0.1, random.Random(0))
