@@ -189,3 +189,46 @@ def test_the_house_demo_without_a_working_renderer_says_so_and_goes_on(
     told = capsys.readouterr().out
     assert "(No blame graph: The Graphviz renderer" in told
     assert "is not an SVG file" in told
+
+
+# ----------------------------------------------------------------------
+# Digits (trained from a tape; needs scikit-learn, in the test and digits extras)
+# ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    pytest.importorskip("sklearn", reason="the digits demo needs scikit-learn (the test extra)")
+    return load_demo("digits")
+
+
+def test_digits_short_run_prints_what_it_does_and_saves_its_mistakes(
+    digits, capsys, monkeypatch, tmp_path
+):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(digits, "OUTPUT", tmp_path)
+    assert digits.main(["--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Digits: 1,797 pictures of 8 x 8 pixels; training on 1,438, holding out 359" in out
+    assert "Recording one batch of 32 pictures on a tape" in out
+    assert "After 1 epochs: " in out and "held-out digits read right" in out
+    assert (tmp_path / "digits_mistakes.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_digits_reads_90_percent_of_held_out_digits(digits):
+    """The demo's own settings (about 20 s of training here; not timed)."""
+    pictures, answers = digits.load_pictures()
+    training, held_out = digits.split(pictures, answers, digits.HELD_OUT, digits.SEED)
+    assert not set(training) & set(held_out)
+    model = digits.build_model(digits.SEED)
+    assert digits.accuracy(model, pictures, answers, held_out) < 0.3
+    losses = digits.train(model, pictures, answers, training, digits.EPOCHS, digits.SEED)
+    assert len(losses) == digits.EPOCHS * (len(training) // digits.BATCH)
+    assert digits.accuracy(model, pictures, answers, held_out) >= 0.90
+
+
+def test_digits_without_scikit_learn_says_how_to_get_it(digits, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    assert digits.main(["--quiet"]) == 1
+    assert 'pip install "microgradx[digits]"' in capsys.readouterr().out
