@@ -270,8 +270,10 @@ class Tape:
 
         Each inner node gets its new ``data``, ``local_grads`` and blame (``grad``),
         so ``draw_dot(tape.output)`` or ``explain(tape.output, ...)`` show the last
-        replay. Replays do not do this themselves: it would cost about as much as
-        the backward pass again. (The leaves' grads are already up to date.)
+        replay. Replays do not do this themselves: on micrograd's demo graph it costs
+        about a tenth of a replay (8.5 million instructions against 86 million, three
+        attribute writes per node), which only a drawing needs. (The leaves' grads
+        are already up to date.)
         """
         if self._last is None:
             raise RuntimeError(
