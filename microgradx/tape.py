@@ -123,7 +123,7 @@ class Tape:
                 "is no graph to record. Record the output of your computation, e.g. the loss."
             )
         inner = topological_order(output, leaves=False)  # the order backward() uses
-        self.output = output
+        self.output: Value = output
         """The Value whose graph was recorded (it keeps the numbers of the recording)."""
         self.leaves: list[Value] = []
         """Every leaf of the graph (inputs, knobs, constants), each once, in the order
@@ -137,18 +137,20 @@ class Tape:
                     self.leaves.append(child)
         for position, node in enumerate(inner, start=len(self.leaves)):
             slot[node] = position
-        self._nodes = inner
-        self._children = [tuple([slot[child] for child in node.children]) for node in inner]
+        self._nodes: list[Value] = inner
+        self._children: list[tuple[int, ...]] = [
+            tuple([slot[child] for child in node.children]) for node in inner
+        ]
         """Each node's inputs, as positions: leaves first, then the nodes in order."""
-        self._forward_steps = [
+        self._forward_steps: list[tuple[Any, int, Any, Any]] = [
             _forward_step(node.op, children)  # type: ignore[arg-type]
             for node, children in zip(inner, self._children)
         ]
-        self._backward_steps = [
+        self._backward_steps: list[tuple[int, int, Any, Any]] = [
             _backward_step(slot[node], children) for node, children in zip(inner, self._children)
         ]
         self._backward_steps.reverse()  # from the output down
-        self._no_blame_yet = [0.0] * len(inner)
+        self._no_blame_yet: list[float] = [0.0] * len(inner)
         """The nodes' blame before a backward pass (copied, never changed)."""
         self._last: tuple[list[float], list[tuple[float, ...]], list[float]] | None = None
 
@@ -221,9 +223,9 @@ class Tape:
         except (ArithmeticError, ValueError) as problem:  # e.g. sin(inf), after an overflow
             raise self._forward_error(values, problem) from None
         if not isfinite(sum(values)):  # one sum finds any inf or nan
-            problem = self._first_not_finite(values)
-            if problem is not None:
-                raise problem
+            error = self._first_not_finite(values)
+            if error is not None:
+                raise error
         return values, local_grads
 
     def _backward(
@@ -256,9 +258,9 @@ class Tape:
                 for child, local_grad in zip(a, local):
                     grads[child] += local_grad * blame
         if not isfinite(sum(grads)):  # one sum finds any inf or nan
-            problem = self._first_blame_overflow(grads, local_grads)
-            if problem is not None:
-                raise problem
+            error = self._first_blame_overflow(grads, local_grads)
+            if error is not None:
+                raise error
         return grads
 
     # ------------------------------------------------------------------
@@ -595,7 +597,7 @@ def _rows(rows: object, what: str) -> list[list[float]]:
             f"{quoted(rows)}."
         )
     checked = []
-    for row in rows:  # type: ignore[attr-defined]
+    for row in rows:
         if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
             raise TypeError(
                 f"BatchTape {what} are one list of numbers per example, got an example "
@@ -611,7 +613,7 @@ def _targets(targets: object, rows: Sequence[object]) -> list[Any]:
             f"BatchTape targets are one number (or list of numbers) per example, got "
             f"{type(targets).__name__} {quoted(targets)}."
         )
-    given = list(targets)  # type: ignore[call-overload]
+    given: list[Any] = list(targets)  # type: ignore[call-overload]
     if len(given) != len(rows):
         raise ValueError(
             f"BatchTape needs one target per example: {len(rows)} examples, {len(given)} targets."
