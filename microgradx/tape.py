@@ -57,8 +57,8 @@ from itertools import repeat
 from math import copysign, isfinite
 from numbers import Real
 
-from microgradx.engine import Value, _explained, _name, _not_finite_error, topological_order
-from microgradx.messages import quoted
+from microgradx.engine import Value, _explained, _not_finite_error, topological_order
+from microgradx.messages import quoted, shortened
 from microgradx.ops import Op, OutOfDomain
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
@@ -118,7 +118,7 @@ class Tape:
             )
         if not output.children:
             raise ValueError(
-                f"Tape got {_name(output, 'a Value')} = {output.data!r}, a leaf: it was not "
+                f"Tape got {_shown(output, 'a Value')} = {output.data!r}, a leaf: it was not "
                 "computed from other Values (or it was computed under no_grad()), so there "
                 "is no graph to record. Record the output of your computation, e.g. the loss."
             )
@@ -160,7 +160,7 @@ class Tape:
 
     def __repr__(self) -> str:
         return (
-            f"Tape({_name(self.output, 'output')}: {len(self._nodes):,} nodes computed "
+            f"Tape({_shown(self.output, 'output')}: {len(self._nodes):,} nodes computed "
             f"from {len(self.leaves):,} leaves)"
         )
 
@@ -365,7 +365,7 @@ class Tape:
             if position < first:
                 leaf = self.leaves[position]
                 return ValueError(
-                    f"Tape.replay(): {_name(leaf, 'a leaf')} holds {number!r}, and nan "
+                    f"Tape.replay(): {_shown(leaf, 'a leaf')} holds {number!r}, and nan "
                     "and inf cannot take part in backpropagation. Check what set its "
                     ".data (an input, or an optimizer step that diverged)."
                 )
@@ -384,10 +384,11 @@ class Tape:
             node, node_position = self._nodes[index], first + index
             for child, local_grad in zip(self._children[index], local_grads[index]):
                 if not isfinite(grads[child]):
+                    name = shortened(self._label_at(child) or "an unlabelled value")
                     return OverflowError(
-                        f"Tape.replay() gave {self._label_at(child) or 'an unlabelled value'} "
+                        f"Tape.replay() gave {name} "
                         f"a blame of {grads[child]!r}: the blame grew too large for a float on "
-                        f"its way from {_name(node, 'the ' + repr(str(node.op)) + ' node')} "
+                        f"its way from {_shown(node, 'the ' + repr(str(node.op)) + ' node')} "
                         f"(blame {grads[node_position]:g}, local derivative {local_grad:g}). "
                         "This happens when local derivatives are huge, for example after "
                         "dividing by a number very close to 0. No grad was changed."
@@ -558,12 +559,17 @@ def _same_op(mine: str, theirs: str) -> bool:
     )
 
 
+def _shown(value: Value, fallback: str) -> str:
+    """A value's label for a message, cut short if long, or a stand-in name."""
+    return shortened(value._label) if value._label else fallback
+
+
 def _leaf_text(leaf: Value) -> str:
-    return f"{leaf._label or 'unlabelled'} = {leaf.data!r}"
+    return f"{_shown(leaf, 'unlabelled')} = {leaf.data!r}"
 
 
 def _node_text(node: Value) -> str:
-    name = f"{node._label} = " if node._label else ""
+    name = f"{shortened(node._label)} = " if node._label else ""
     return f"{name}{str(node.op)!r} of {len(node.children)} inputs"
 
 
