@@ -13,17 +13,24 @@ Every workload runs the same math on every engine, in one run, interleaving the
 engines (engine A, engine B, engine C, then again), with several repeats. Each
 engine lives in its own worker process, so that none pays for another's objects
 (importing torch alone adds about 150,000 objects for the garbage collector). The
-tables give the median, the min-max range and the ratio to micrograd
-("x faster" = micrograd's median / this engine's median). The garbage collector
-stays on, as in a user's program; it is run (untimed) before each measurement
-so that every engine starts clean.
+tables give the median, the min-max range and the ratio to micrograd: the
+median over the repeats of micrograd's time / this engine's time in the same
+repeat (a paired ratio: both ran within the same minute). The garbage collector
+stays on, as in a user's program; except in the demo step's loop, it is run
+(untimed) before each measurement so that every engine starts clean.
 
 Workloads:
 
 * **demo step**: micrograd's own demo, one training step: MLP(2, [16, 16, 1])
   with ReLU, max-margin loss + L2 (alpha 1e-4), 100 "moons" points, full batch,
   forward + backward + SGD. Same data and the same initial weights (copied from
-  micrograd's model) in every engine; the losses must agree to 1e-9.
+  micrograd's model) in every engine; the losses must agree to 1e-9. It is timed
+  as a training loop runs: LOOP_STEPS consecutive steps, the garbage collector on
+  and nothing untimed between them (the garbage of one step is collected during
+  the next, as in a real loop); each repeat gives the median step of its loop.
+  "microgradx, tape" records the step's graph once (untimed) and replays it.
+* **chain replay**: the tanh chain recorded on a ``Tape`` once, then replayed
+  (forward + backward), per node of the chain.
 * **chain**: ``y = tanh(y * 1.0001 + 0.1)``, 1e3 to 1e6 links deep (5 nodes a
   link). micrograd 0.1.0 has no tanh, so ``chain relu`` runs the same chain with
   relu in every engine.
@@ -51,7 +58,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from functools import partial
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -241,6 +247,53 @@ class MicrogradXPlainSum(MicrogradX):
     demo_loss = Engine.demo_loss
 
 
+class MicrogradXTape(MicrogradX):
+    """microgradx with the demo step's graph recorded once on a Tape and replayed."""
+
+    name = "microgradx, tape"
+
+    def __init__(self) -> None:
+        super().__init__()
+        from microgradx.tape import Tape
+
+        self.Tape = Tape
+        self.recording_seconds = 0.0
+
+    def build_demo(self, weights):
+        model = super().build_demo(weights)
+        points, labels = make_moons()
+        start = time.perf_counter()
+        model.tape = self.Tape(self.demo_loss(model, points, labels))  # the full batch, fixed
+        self.recording_seconds = time.perf_counter() - start
+        return model
+
+    def demo_step(self, model, points, labels, step: int) -> float:
+        parameters = model.parameters()
+        for p in parameters:
+            p.grad = 0.0
+        loss = model.tape.replay()
+        learning_rate = 1.0 - 0.9 * step / 100
+        for p in parameters:
+            p.data -= learning_rate * p.grad
+        return loss
+
+    def compare_with_eager(self, weights, steps: int = 10) -> dict[str, float]:
+        """The largest gaps between eager mode and the tape, losses and grads, over ``steps``."""
+        eager, taped = MicrogradX(), self
+        points, labels = make_moons()
+        eager_model, taped_model = eager.build_demo(weights), taped.build_demo(weights)
+        loss_gap = grad_gap = 0.0
+        for step in range(steps):
+            loss = eager.demo_step(eager_model, points, labels, step)
+            # demo_step has applied the nudge: compare the grads it used
+            eager_grads = [p.grad for p in eager_model.parameters()]
+            taped_loss = taped.demo_step(taped_model, points, labels, step)
+            taped_grads = [p.grad for p in taped_model.parameters()]
+            loss_gap = max(loss_gap, abs(loss - taped_loss))
+            grad_gap = max(grad_gap, *(abs(a - b) for a, b in zip(eager_grads, taped_grads)))
+        return {"loss_gap": loss_gap, "grad_gap": grad_gap, "steps": steps}
+
+
 class Micrograd(Engine):
     name = "micrograd"
     slow = True
@@ -348,6 +401,7 @@ def load_engines(names: Sequence[str]) -> tuple[list[Engine], list[str]]:
         "micrograd": (Micrograd, "pip install micrograd==0.1.0"),
         "torch": (Torch, "pip install torch  (the CPU build is enough)"),
         "microgradx-plain-sum": (MicrogradXPlainSum, "pip install -e ."),
+        "microgradx-tape": (MicrogradXTape, "pip install -e ."),
     }
     engines, missing = [], []
     for name in names:
@@ -433,10 +487,11 @@ def serve(engine_key: str) -> None:
             model = engine.build_demo(request["weights"])
             weights = engine.demo_weights(model) if isinstance(engine, Micrograd) else None
             reply: dict[str, Any] = {"weights": weights}
-        elif op == "demo_step":
-            step = partial(engine.demo_step, model, points, labels, request["step"])
-            seconds, loss = timed(step)
-            reply = {"seconds": seconds, "loss": loss}
+        elif op == "demo_loop":
+            reply = _demo_loop(engine, model, points, labels, request["first"], request["steps"])
+        elif op == "demo_check":
+            reply = engine.compare_with_eager(request["weights"])
+            reply["recording_seconds"] = engine.recording_seconds
         elif op == "demo_nodes":
             reply = {"nodes": _demo_nodes(engine, model, points, labels)}
         else:  # op == "graph"
@@ -444,9 +499,28 @@ def serve(engine_key: str) -> None:
         print(json.dumps(reply), flush=True)
 
 
+def _demo_loop(engine: Engine, model, points, labels, first: int, steps: int) -> dict[str, Any]:
+    """``steps`` consecutive demo steps as a training loop runs them: each one timed, the
+    collector on, nothing untimed in between. Returns each step's seconds and loss."""
+    seconds, losses = [], []
+    clock = time.perf_counter
+    for step in range(first, first + steps):
+        start = clock()
+        loss = engine.demo_step(model, points, labels, step)
+        seconds.append(clock() - start)
+        losses.append(loss)
+    return {"seconds": seconds, "losses": losses}
+
+
 def _time_graph(engine: Engine, request: dict[str, Any]) -> float:
     kind, size, activation = request["kind"], request["size"], request["activation"]
     measure = request["measure"]
+    if measure == "replay":  # recorded once, untimed; then one replay timed
+        from microgradx.tape import Tape
+
+        tape = Tape(build_graph(engine, kind, size, activation)[1])
+        seconds, _ = timed(tape.replay)
+        return seconds
     if measure == "forward + backward":
         seconds, graph = timed(
             lambda: engine.backward(build_graph(engine, kind, size, activation)[1]),
@@ -526,9 +600,21 @@ class Results:
         values = self.times.get(workload, {}).get(engine)
         return statistics.median(values) if values else None
 
+    def paired_ratio(self, workload: str, engine: str, reference: str) -> float | None:
+        """The median over the repeats of reference's time / engine's time in the same repeat."""
+        theirs = self.times.get(workload, {}).get(reference)
+        ours = self.times.get(workload, {}).get(engine)
+        if not theirs or not ours or len(theirs) != len(ours):
+            return None
+        return statistics.median(t / o for t, o in zip(theirs, ours))
+
+
+LOOP_STEPS = 5
+"""Consecutive demo steps per repeat: a repeat's figure is the median step of its loop."""
+
 
 def run_demo(workers: Sequence[Worker], repeats: int, results: Results) -> None:
-    """micrograd's demo step on every engine, from the same initial weights."""
+    """micrograd's demo step on every engine, from the same initial weights, timed as a loop."""
     micrograd = next((w for w in workers if w.key == "micrograd"), None)
     if micrograd is not None:
         weights = micrograd.ask(op="demo_build", weights=[])["weights"]
@@ -538,13 +624,16 @@ def run_demo(workers: Sequence[Worker], repeats: int, results: Results) -> None:
         if worker is not micrograd:
             worker.ask(op="demo_build", weights=weights)
     losses: dict[str, list[float]] = {}
-    for step in range(repeats + 1):  # step 0 is an untimed warm-up, run by every engine
+    step = 0
+    for repeat in range(repeats + 1):  # loop 0 is a one-step untimed warm-up
+        steps = 1 if repeat == 0 else LOOP_STEPS
         for worker in workers:
-            reply = worker.ask(op="demo_step", step=step)
-            losses.setdefault(worker.name, []).append(reply["loss"])
-            if step:
-                results.add("demo step", worker.name, reply["seconds"])
-        _progress(f"demo step {step}/{repeats}")
+            reply = worker.ask(op="demo_loop", first=step, steps=steps)
+            losses.setdefault(worker.name, []).extend(reply["losses"])
+            if repeat:
+                results.add("demo step", worker.name, statistics.median(reply["seconds"]))
+        step += steps
+        _progress(f"demo step loop {repeat}/{repeats}")
     reference = losses.get("micrograd")
     for worker in workers:
         if worker is micrograd or reference is None:
@@ -555,11 +644,28 @@ def run_demo(workers: Sequence[Worker], repeats: int, results: Results) -> None:
             f"{verdict}: largest gap to micrograd over {len(reference)} steps {gap:.1e}"
         )
     first = next(iter(losses.values()))
-    results.notes["demo losses"] = f"step 0: {first[0]:.6f}, step {repeats}: {first[-1]:.6f}"
+    results.notes["demo losses"] = (
+        f"step 0: {first[0]:.6f}, step {len(first) - 1}: {first[-1]:.6f} "
+        f"({repeats} loops of {LOOP_STEPS} steps after one warm-up step)"
+    )
     for worker in workers:
         nodes = worker.ask(op="demo_nodes")["nodes"]
         if nodes:
             results.notes[f"demo graph, {worker.name}"] = f"{nodes:,} nodes per step"
+    tape = next((w for w in workers if w.key == "microgradx-tape"), None)
+    if tape is not None:
+        check = tape.ask(op="demo_check", weights=weights)
+        verdict = (
+            "equal to 1e-12"
+            if max(check["loss_gap"], check["grad_gap"]) <= 1e-12
+            else ("DIFFERENT")
+        )
+        results.notes["demo, tape against eager mode"] = (
+            f"{verdict}: over {check['steps']} steps the largest loss gap is "
+            f"{check['loss_gap']:.1e} and the largest gap in any knob's grad "
+            f"{check['grad_gap']:.1e}; recording the tape took "
+            f"{check['recording_seconds'] * 1e3:,.0f} ms (once, untimed)"
+        )
 
 
 def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Results) -> None:
@@ -581,6 +687,13 @@ def run_graphs(workers: Sequence[Worker], repeats: int, quick: bool, results: Re
         _progress(title)
 
     microgradx = next((w for w in workers if w.key == "microgradx"), None)
+    replay_links = 2 * 10**4 if quick else 10**5
+    if microgradx is not None:  # the tanh chain recorded on a tape once, then replayed
+        title = f"{_graph_name('chain', replay_links, 'tanh')}: replay from a tape"
+        for _ in range(repeats):
+            graph = ("chain", replay_links, "tanh")
+            measure_graph(microgradx, graph, "replay", True, title, results)
+        _progress(title)
     hundred_thousand_nodes = [("chain", 2 * 10**4, "tanh"), ("sum", 25 * 10**3, "")]
     if microgradx is not None:  # how much of it is the garbage collector's
         for kind, size, activation in hundred_thousand_nodes:
@@ -739,11 +852,14 @@ def print_report(
     import_ms: tuple[float, float] | None,
 ) -> None:
     demo_names = list(results.times.get("demo step", {}))
-    print("\n| workload | engine | median | min - max | x faster than micrograd |")
+    print(
+        "\n| workload | engine | median | min - max | x faster than micrograd "
+        "(paired, median of repeats) |"
+    )
     print("| --- | --- | ---: | ---: | ---: |")
     for workload, by_engine in results.times.items():
         per_node = workload != "demo step"
-        unit = " (per node)" if per_node else " (per step)"
+        unit = " (per node)" if per_node else " (per step, timed as a loop)"
         for name in demo_names if workload == "demo step" else names:
             values = by_engine.get(name)
             if not values:
@@ -752,8 +868,8 @@ def print_report(
             spread = (
                 f"{format_seconds(min(values), per_node)} - {format_seconds(max(values), per_node)}"
             )
-            reference = results.median(workload, "micrograd")
-            ratio = f"{reference / median:,.1f}x" if reference and name != "micrograd" else ""
+            paired = results.paired_ratio(workload, name, "micrograd")
+            ratio = f"{paired:,.1f}x" if paired and name != "micrograd" else ""
             print(
                 f"| {workload}{unit} | {name} | {format_seconds(median, per_node)} | "
                 f"{spread} | {ratio} |"
@@ -816,7 +932,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     keys = [name.strip() for name in args.engines.split(",")]
     if "microgradx" in keys:
-        keys.insert(keys.index("microgradx") + 1, "microgradx-plain-sum")
+        at = keys.index("microgradx") + 1
+        keys[at:at] = ["microgradx-plain-sum", "microgradx-tape"]
     workers, missing = [], []
     for key in keys:
         worker = Worker(key)
@@ -825,7 +942,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             worker.close()
         else:
             workers.append(worker)
-    print(describe_machine([w for w in workers if w.key != "microgradx-plain-sum"]))
+    demo_only = ("microgradx-plain-sum", "microgradx-tape")
+    print(describe_machine([w for w in workers if w.key not in demo_only]))
     for note in missing:
         print(f"note: {note}")
     if not any(worker.key == "micrograd" for worker in workers):
@@ -833,7 +951,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = Results()
     try:
         run_demo(workers, args.repeats, results)
-        graph_workers = [w for w in workers if w.key != "microgradx-plain-sum"]
+        graph_workers = [w for w in workers if w.key not in demo_only]
         run_graphs(graph_workers, args.repeats, args.quick, results)
     finally:
         for worker in workers:

@@ -40,18 +40,20 @@ BACKWARD_LINKS = 20_000
 
 WORKLOADS = {
     "demo step": (1, 3),
+    "demo step, tape": (1, 3),
     "chain tanh, forward + backward": CHAIN_LINKS,
     "chain tanh, forward + backward, gc off": CHAIN_LINKS,
     "sum of products, forward + backward": SUM_TERMS,
     "chain tanh, backward alone": (1, 3),
+    "chain tanh, replay from a tape": (1, 3),
 }
-"""Each workload runs at two sizes: steps, links, terms, or backward passes."""
+"""Each workload runs at two sizes: steps, links, terms, or backward passes (or replays)."""
 
 
 def run(workload: str, size: int) -> None:
     """The workload at one size, in this process (valgrind counts it from outside)."""
-    engine = bench.MicrogradX()
-    if workload == "demo step":
+    engine = bench.MicrogradXTape() if workload == "demo step, tape" else bench.MicrogradX()
+    if workload.startswith("demo step"):  # the tape is recorded in build_demo, at both sizes
         model = engine.build_demo(bench.micrograd_style_weights())
         points, labels = bench.make_moons()
         for step in range(size):
@@ -61,6 +63,12 @@ def run(workload: str, size: int) -> None:
         for _ in range(size):
             root.grad = 0.0  # the leaves keep adding up: harmless here
             root.backward()
+    elif workload == "chain tanh, replay from a tape":
+        from microgradx.tape import Tape
+
+        tape = Tape(bench.build_graph(engine, "chain", BACKWARD_LINKS, "tanh")[1])
+        for _ in range(size):
+            tape.replay()  # the leaves keep adding up: harmless here
     else:
         if workload.endswith("gc off"):
             gc.disable()
@@ -71,9 +79,9 @@ def run(workload: str, size: int) -> None:
 
 def units(workload: str, size: int) -> int:
     """How many of the workload's units (steps or graph nodes) one run at ``size`` has."""
-    if workload == "demo step":
+    if workload.startswith("demo step"):
         return size
-    if workload == "chain tanh, backward alone":
+    if workload in ("chain tanh, backward alone", "chain tanh, replay from a tape"):
         return size * bench.graph_nodes("chain", BACKWARD_LINKS)
     return bench.graph_nodes("chain" if workload.startswith("chain") else "sum", size)
 
@@ -111,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for workload, (small, large) in WORKLOADS.items():
         extra = count(workload, large) - count(workload, small)
         per_unit = extra / (units(workload, large) - units(workload, small))
-        if workload == "demo step":
+        if workload.startswith("demo step"):
             print(f"{workload}: {per_unit / 1e6:,.0f} million instructions per step")
         else:
             print(f"{workload}: {per_unit:,.0f} instructions per node")

@@ -1,8 +1,9 @@
 """microgradx: a scalar autograd engine for teaching backpropagation.
 
 The names below are the public face of the package; the code lives in the modules:
-engine (Value, backward), nn, losses, optim, gradcheck, testing (Hypothesis
-strategies), graph and render (drawing with Graphviz), player (step-through page).
+engine (Value, backward), nn, losses, optim, tape (replaying a recorded graph),
+gradcheck, testing (Hypothesis strategies), graph and render (drawing with Graphviz),
+player (step-through page).
 Drawing and the player load Graphviz only when first used, to keep this import fast.
 ``use_graphviz_renderer()`` makes code that builds its own ``graphviz.Digraph`` (the
 micrograd lecture's ``draw_dot``) draw with the renderer microgradx finds.
@@ -14,6 +15,7 @@ from microgradx.engine import Value, dot, is_grad_enabled, no_grad, sum_values, 
 from microgradx.gradcheck import GradcheckError, gradcheck, numerical_grad
 from microgradx.nn import MLP, Layer, Module, Neuron
 from microgradx.optim import SGD, Adam
+from microgradx.tape import BatchTape, Tape
 
 __version__ = "0.1.0"
 
@@ -47,12 +49,14 @@ __all__ = [
     "SGD",
     "Adam",
     "BackpropPlayer",
+    "BatchTape",
     "GradcheckError",
     "GraphTooLargeError",
     "Layer",
     "Module",
     "Neuron",
     "RendererNotFoundError",
+    "Tape",
     "Value",
     "__version__",
     "dot",

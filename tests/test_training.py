@@ -122,6 +122,17 @@ def test_moons_model_reaches_95_percent(moons):
     assert moons.accuracy(model, points, labels) >= 0.95
 
 
+def test_moons_on_a_tape_trains_to_the_same_numbers_as_building_the_graph(moons, capsys):
+    points, labels = moons.make_moons(moons.POINTS, moons.NOISE, random.Random(moons.SEED))
+    eager_model, taped_model = moons.build_model(moons.SEED), moons.build_model(moons.SEED)
+    eager = moons.train(eager_model, points, labels, 25, moons.SEED)
+    taped = moons.train(taped_model, points, labels, 25, moons.SEED, tape=True)
+    assert taped == eager
+    assert taped_model.state_dict() == eager_model.state_dict()
+    moons.main(["--steps", "5", "--quiet", "--tape"])
+    assert "replayed from a tape" in capsys.readouterr().out
+
+
 def test_moons_pictures_are_png_files(moons, tmp_path):
     pytest.importorskip("matplotlib")
     points, labels = moons.make_moons(20, 0.1, random.Random(0))
@@ -215,3 +226,46 @@ def test_newton_reaches_the_bottom_of_the_banana_in_a_handful_of_steps(capsys) -
     assert len(descent_path) - 1 == 2000  # gradient descent is still crawling along the valley
     told = capsys.readouterr().out
     assert "reached the bottom" in told and "still not there after 2,000 steps" in told
+
+
+# ----------------------------------------------------------------------
+# Digits (trained from a tape; needs scikit-learn, in the test and digits extras)
+# ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits():
+    pytest.importorskip("sklearn", reason="the digits demo needs scikit-learn (the test extra)")
+    return load_demo("digits")
+
+
+def test_digits_short_run_prints_what_it_does_and_saves_its_mistakes(
+    digits, capsys, monkeypatch, tmp_path
+):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(digits, "OUTPUT", tmp_path)
+    assert digits.main(["--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Digits: 1,797 pictures of 8 x 8 pixels; training on 1,438, holding out 359" in out
+    assert "Recording one batch of 32 pictures on a tape" in out
+    assert "After 1 epochs: " in out and "held-out digits read right" in out
+    assert (tmp_path / "digits_mistakes.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_digits_reads_90_percent_of_held_out_digits(digits):
+    """The demo's own settings (about 20 s of training here; not timed)."""
+    pictures, answers = digits.load_pictures()
+    training, held_out = digits.split(pictures, answers, digits.HELD_OUT, digits.SEED)
+    assert not set(training) & set(held_out)
+    model = digits.build_model(digits.SEED)
+    assert digits.accuracy(model, pictures, answers, held_out) < 0.3
+    losses = digits.train(model, pictures, answers, training, digits.EPOCHS, digits.SEED)
+    assert len(losses) == digits.EPOCHS * (len(training) // digits.BATCH)
+    assert digits.accuracy(model, pictures, answers, held_out) >= 0.90
+
+
+def test_digits_without_scikit_learn_says_how_to_get_it(digits, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    assert digits.main(["--quiet"]) == 1
+    assert 'pip install "microgradx[digits]"' in capsys.readouterr().out

@@ -1,0 +1,649 @@
+"""Tapes: record a graph once, then replay it with new numbers, fast.
+
+Most training loops build the same graph every step: the same model and the same
+loss, only the numbers change (new inputs, knobs nudged by the optimizer). A
+``Tape`` walks such a graph once and writes it down as flat lists, a **Wengert
+list**: the nodes in topological order, and for each one its op's rule (from the
+table in ``microgradx.ops``), its settings, and the positions of its inputs.
+``tape.replay()`` then runs the same chain rule as ``Value.backward()``, but reads
+the graph from those lists instead of walking it again:
+
+* **forward**: read every leaf's current number (``x.data = ...`` and the
+  optimizer's nudges are seen), then, for each node in order, run its op's rule on
+  its inputs' numbers: ``out, local_grads = rule(*inputs, *settings)``. It is the
+  rule the eager op ran, so relu, abs and leaky_relu take the branch the new
+  numbers call for, and a number outside an op's domain (``log`` of a negative
+  number) raises the same error as eager mode, naming the op and the input.
+* **backward**: seed the output's blame with 1.0 and, from the output down, hand
+  each node's blame to its inputs: ``grad[child] += local_grad * grad[node]``.
+  The nodes come in the order ``backward()`` uses and every addition is made in
+  the same order, so every leaf's grad is the same float, bit for bit, as a
+  fresh graph and ``backward()`` would give. A node whose blame is exactly 0.0
+  passes on nothing, so it is skipped (adding 0.0 changes no number).
+
+Leaves add up blame as they do with ``backward()``, so a training step is
+``optimizer.zero_grad(); tape.replay(); optimizer.step()``. A replay is all or
+nothing: if it fails (a domain error, a number or a blame too large for a float,
+Ctrl-C), no leaf's grad has changed.
+
+Numbers live in Python lists of floats, not in Value nodes: no node is made or
+freed, and the garbage collector has little to look at, which is where the speed
+comes from. The recorded inner nodes keep the numbers of the pass that built them;
+``tape.write_back()`` puts the last replay's numbers (data, local derivatives and
+blame) into them, for drawing or stepping through them.
+
+**What a tape cannot follow.** It replays the *graph*, not your Python code:
+
+* control flow in your own code (``if guess.data > 0: ...``, a loop that runs
+  until a value is small) was decided once, while recording, and stays decided;
+* graphs whose shape depends on the data: a batch of another size, picking a score
+  by a class index (``scores[label]``), ``max`` of the numbers;
+* plain numbers mixed in (``y * score`` with a label ``y`` given as a number, or
+  a value computed from ``.data`` or under ``no_grad()``) became constant leaves:
+  the tape keeps the number it saw. Make them leaf Values and refill them, as
+  ``BatchTape`` does for inputs and targets;
+* a hand-made op (``Value(data, label, children, local_grads, "cube")``): its
+  local derivatives are numbers you computed, which no rule can compute again, so
+  recording one is an error that names it.
+
+To tell, build the graph again eagerly and ask: ``tape.check(build_loss())``
+compares the two, node by node and number by number, and says where they part.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import repeat
+from math import copysign, isfinite
+from numbers import Real
+
+from microgradx.engine import Value, _explained, _not_finite_error, topological_order
+from microgradx.messages import quoted, shortened
+from microgradx.ops import Op, OutOfDomain
+
+TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, Union
+
+    Target = Union[float, Sequence[float]]
+
+__all__ = ["BatchTape", "Tape", "TapeMismatchError"]
+
+# How a step calls its rule (forward) ...
+_ONE_INPUT = 1  # rule(x)
+_TWO_INPUTS = 2  # rule(a, b)
+_ONE_INPUT_AND_SETTINGS = 3  # rule(x, *settings): x ** 2, leaky_relu(x, 0.1)
+_LIST_OF_INPUTS = 4  # rule([x1, ..., xn]): sum, dot
+_OTHER_CALL = 5  # any other shape a table entry may have: inputs (or their list), then settings
+_CALLS = (_TWO_INPUTS, _ONE_INPUT, _ONE_INPUT_AND_SETTINGS, _LIST_OF_INPUTS)
+
+# ... and how it hands blame to its inputs (backward).
+_ONE_CHILD = 1
+_TWO_CHILDREN = 2
+_MANY_CHILDREN = 3
+
+
+class TapeMismatchError(AssertionError):
+    """``Tape.check``: a freshly built graph differs from the recorded one."""
+
+
+class Tape:
+    """A graph recorded once and replayed with new numbers: ``tape.replay()``.
+
+    ``Tape(loss)`` records the graph ``loss`` was computed from. Each
+    ``tape.replay()`` reads the current number of every leaf (the same Value
+    objects you hold), recomputes every node, runs the backward pass, adds each
+    leaf's blame to its ``grad`` exactly as ``loss.backward()`` on a freshly built
+    graph would, and returns the output's new number::
+
+        tape = Tape(loss)
+        for step in range(1000):
+            x.data, y.data = next_example()     # refill the inputs
+            optimizer.zero_grad()
+            loss_now = tape.replay()
+            optimizer.step()
+
+    It cannot follow your own Python control flow, a graph whose shape depends
+    on the data, plain numbers baked in as constants, or hand-made ops (refused
+    here, by name): see the module's docstring. ``tape.check(build_loss())``
+    tells whether a freshly built graph is still the one on the tape.
+    """
+
+    def __init__(self, output: Value) -> None:
+        if not isinstance(output, Value):
+            raise TypeError(
+                f"Tape records the graph of a Value (a loss, for example), got "
+                f"{type(output).__name__} {quoted(output)}."
+            )
+        if not output.children:
+            raise ValueError(
+                f"Tape got {_shown(output, 'a Value')} = {output.data!r}, a leaf: it was not "
+                "computed from other Values (or it was computed under no_grad()), so there "
+                "is no graph to record. Record the output of your computation, e.g. the loss."
+            )
+        inner = topological_order(output, leaves=False)  # the order backward() uses
+        self.output: Value = output
+        """The Value whose graph was recorded (it keeps the numbers of the recording)."""
+        self.leaves: list[Value] = []
+        """Every leaf of the graph (inputs, knobs, constants), each once, in the order
+        the nodes first use them. A replay reads their ``data`` and adds to their ``grad``."""
+        slot: dict[Value, int] = {}
+        for node in inner:
+            _check_recordable(node)
+            for child in node.children:
+                if not child.children and child not in slot:
+                    slot[child] = len(self.leaves)
+                    self.leaves.append(child)
+        for position, node in enumerate(inner, start=len(self.leaves)):
+            slot[node] = position
+        self._nodes: list[Value] = inner
+        self._children: list[tuple[int, ...]] = [
+            tuple([slot[child] for child in node.children]) for node in inner
+        ]
+        """Each node's inputs, as positions: leaves first, then the nodes in order."""
+        self._forward_steps: list[tuple[Any, int, Any, Any]] = [
+            _forward_step(node.op, children)  # type: ignore[arg-type]
+            for node, children in zip(inner, self._children)
+        ]
+        self._backward_steps: list[tuple[int, int, Any, Any]] = [
+            _backward_step(slot[node], children) for node, children in zip(inner, self._children)
+        ]
+        self._backward_steps.reverse()  # from the output down
+        self._no_blame_yet: list[float] = [0.0] * len(inner)
+        """The nodes' blame before a backward pass (copied, never changed)."""
+        self._last: tuple[list[float], list[tuple[float, ...]], list[float]] | None = None
+
+    def __len__(self) -> int:
+        """How many nodes the tape replays: its inner nodes (leaves are only read)."""
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        return (
+            f"Tape({_shown(self.output, 'output')}: {len(self._nodes):,} nodes computed "
+            f"from {len(self.leaves):,} leaves)"
+        )
+
+    # ------------------------------------------------------------------
+    # Replaying
+    # ------------------------------------------------------------------
+
+    def replay(self) -> float:
+        """Forward and backward with the leaves' current numbers; returns the output's number.
+
+        Every leaf's ``grad`` gets the new blame *added*, as with ``backward()``: zero
+        the grads first (``optimizer.zero_grad()``). All or nothing: on an error no
+        leaf's grad has changed. The recorded inner nodes are not updated (see
+        ``write_back()``).
+        """
+        values, local_grads = self._forward()
+        leaves = self.leaves
+        grads_before = [leaf.grad for leaf in leaves]
+        grads = self._backward(grads_before, local_grads)
+        try:
+            for leaf, grad in zip(leaves, grads):
+                leaf.grad = grad
+        except BaseException:  # Ctrl-C half-way: put every leaf's grad back
+            for leaf, grad in zip(leaves, grads_before):
+                leaf.grad = grad
+            raise
+        self._last = (values, local_grads, grads)
+        return values[-1]
+
+    def _forward(self) -> tuple[list[float], list[tuple[float, ...]]]:
+        """Every node's number and local derivatives, from the leaves' current numbers.
+
+        ``values`` holds the leaves' numbers, then one number per node (the output
+        last): a step's inputs are positions in it.
+        """
+        values = [leaf.data for leaf in self.leaves]
+        local_grads: list[tuple[float, ...]] = []
+        two_inputs, one_input, one_input_and_settings, list_of_inputs = _CALLS  # local: fast
+        try:
+            for rule, call, a, b in self._forward_steps:
+                if call == two_inputs:
+                    out, local = rule(values[a], values[b])
+                elif call == one_input:
+                    out, local = rule(values[a])
+                elif call == one_input_and_settings:
+                    out, local = rule(values[a], *b)
+                elif call == list_of_inputs:  # a: the first run of inputs, b: the others
+                    inputs = values[a]
+                    for run in b:
+                        inputs += values[run]
+                    out, local = rule(inputs)
+                else:  # a: the inputs' positions, b: (whether the rule takes a list, settings)
+                    inputs = [values[i] for i in a]
+                    takes_list, settings = b
+                    out, local = rule(inputs, *settings) if takes_list else rule(*inputs, *settings)
+                values.append(out)
+                local_grads.append(local)
+        except OutOfDomain as problem:
+            raise self._forward_error(values, problem) from None
+        except (ArithmeticError, ValueError) as problem:  # e.g. sin(inf), after an overflow
+            raise self._forward_error(values, problem) from None
+        if not isfinite(sum(values)):  # one sum finds any inf or nan
+            error = self._first_not_finite(values)
+            if error is not None:
+                raise error
+        return values, local_grads
+
+    def _backward(
+        self, grads_before: list[float], local_grads: list[tuple[float, ...]]
+    ) -> list[float]:
+        """Every leaf's new grad and every node's blame (the leaves' come first).
+
+        The chain rule from the output down, in ``backward()``'s order:
+        ``grads[child] += local_grad * grads[node]``, starting from the leaves'
+        grads as they were and 0.0 for every node.
+        """
+        grads = grads_before + self._no_blame_yet
+        grads[-1] = 1.0  # d output / d output
+        skip_no_blame = None  # found out at the first node without blame
+        two_children, one_child = _TWO_CHILDREN, _ONE_CHILD  # local names: fast
+        for (node, hand_on, a, b), local in zip(self._backward_steps, reversed(local_grads)):
+            blame = grads[node]
+            if blame == 0.0:  # local * 0.0 would add 0.0 to every input: skip it
+                if skip_no_blame is None:
+                    skip_no_blame = _no_negative_zero(grads_before)
+                if skip_no_blame:
+                    continue
+            if hand_on == two_children:
+                local_a, local_b = local
+                grads[a] += local_a * blame
+                grads[b] += local_b * blame
+            elif hand_on == one_child:
+                grads[a] += local[0] * blame
+            else:
+                for child, local_grad in zip(a, local):
+                    grads[child] += local_grad * blame
+        if not isfinite(sum(grads)):  # one sum finds any inf or nan
+            error = self._first_blame_overflow(grads, local_grads)
+            if error is not None:
+                raise error
+        return grads
+
+    # ------------------------------------------------------------------
+    # Showing the numbers, and checking the tape against a fresh graph
+    # ------------------------------------------------------------------
+
+    def write_back(self) -> None:
+        """Put the last replay's numbers into the recorded nodes, for drawing them.
+
+        Each inner node gets its new ``data``, ``local_grads`` and blame (``grad``),
+        so ``draw_dot(tape.output)`` or ``explain(tape.output, ...)`` show the last
+        replay. Replays do not do this themselves: on micrograd's demo graph it costs
+        about a tenth of a replay (8.5 million instructions against 86 million, three
+        attribute writes per node), which only a drawing needs. (The leaves' grads
+        are already up to date.)
+        """
+        if self._last is None:
+            raise RuntimeError(
+                "write_back() shows the numbers of the last replay, and there has been "
+                "none yet: call tape.replay() first."
+            )
+        values, local_grads, grads = self._last
+        first = len(self.leaves)
+        for position, (node, local) in enumerate(zip(self._nodes, local_grads), start=first):
+            node.data = values[position]
+            node.local_grads = local
+            node.grad = grads[position]
+
+    def check(self, output: Value) -> bool:
+        """Compare a freshly built graph with the tape; True if the tape replays it exactly.
+
+        Build the graph again, eagerly, with the same leaves and their current
+        numbers (``tape.check(build_loss())``), then this compares it with the tape,
+        node by node: the same op and settings, the same inputs, the same leaves
+        (or constants of the same number), and the same number at every node. On a
+        difference it raises ``TapeMismatchError`` saying where, and why that
+        usually happens. No grad changes.
+        """
+        fresh = Tape(output)
+        where = "tape.check(): the new graph"
+        if len(fresh._nodes) != len(self._nodes) or len(fresh.leaves) != len(self.leaves):
+            raise TapeMismatchError(
+                f"{where} has {len(fresh._nodes):,} nodes and {len(fresh.leaves):,} leaves, "
+                f"the tape {len(self._nodes):,} and {len(self.leaves):,}: its shape has "
+                "changed, so your code took another path or the data changed the graph "
+                "(a batch of another size, an index or a max taken from the numbers). "
+                "Record a new tape."
+            )
+        for position, (mine, theirs) in enumerate(zip(self.leaves, fresh.leaves)):
+            if mine is not theirs and (mine.data != theirs.data or mine._label != theirs._label):
+                raise TapeMismatchError(
+                    f"{where} uses leaf {position} {_leaf_text(theirs)} where the tape has "
+                    f"{_leaf_text(mine)}. The tape reads the leaves it recorded: a number "
+                    "given as a plain number (a label, a target, a value taken from .data) "
+                    "was fixed when the tape was recorded, and a new Value made each step "
+                    "is not seen. Make it one leaf Value and refill it: leaf.data = ..."
+                )
+        for index, (mine, theirs) in enumerate(zip(self._nodes, fresh._nodes)):
+            if not _same_op(mine.op, theirs.op):
+                raise TapeMismatchError(
+                    f"{where} differs at node {index}: {_node_text(theirs)} where the tape "
+                    f"has {_node_text(mine)}. Your code took another path (an if on a "
+                    "number, or a loop that ran another number of times): record a new tape."
+                )
+            if self._children[index] != fresh._children[index]:
+                raise TapeMismatchError(
+                    f"{where} differs at node {index} ({_node_text(theirs)}): the same op, "
+                    "but other inputs. Your code took another path: record a new tape."
+                )
+        values, _ = self._forward()
+        first = len(self.leaves)
+        for index, node in enumerate(fresh._nodes):
+            replayed = values[first + index]
+            if replayed != node.data:
+                raise TapeMismatchError(
+                    f"{where} has {node.data!r} at node {index} ({_node_text(node)}), the "
+                    f"tape's replay {replayed!r}: a number in it does not come from the "
+                    "leaves the tape reads (a constant computed from .data, such as a max)."
+                )
+        return True
+
+    # ------------------------------------------------------------------
+    # Errors that say what went wrong, as eager mode would
+    # ------------------------------------------------------------------
+
+    def _forward_error(self, values: list[float], problem: Exception) -> Exception:
+        """The user's error for a rule that failed at the node after the last value."""
+        earlier = self._first_not_finite(values)
+        if earlier is not None:  # an earlier overflow, not this op, is the cause
+            return earlier
+        node = self._nodes[len(values) - len(self.leaves)]
+        if isinstance(problem, OutOfDomain):
+            return _explained(problem, node.op.primitive, node.children)  # type: ignore[attr-defined]
+        return problem
+
+    def _first_not_finite(self, values: list[float]) -> Exception | None:
+        """The error for the first leaf or node whose number is inf or nan, if any."""
+        first = len(self.leaves)
+        for position, number in enumerate(values):
+            if isfinite(number):
+                continue
+            if position < first:
+                leaf = self.leaves[position]
+                return ValueError(
+                    f"Tape.replay(): {_shown(leaf, 'a leaf')} holds {number!r}, and nan "
+                    "and inf cannot take part in backpropagation. Check what set its "
+                    ".data (an input, or an optimizer step that diverged)."
+                )
+            node = self._nodes[position - first]
+            inputs = self._children[position - first]
+            stand_ins = tuple(Value(values[i], self._label_at(i)) for i in inputs)  # shown
+            return _not_finite_error(number, node.op, stand_ins)
+        return None
+
+    def _first_blame_overflow(
+        self, grads: list[float], local_grads: list[tuple[float, ...]]
+    ) -> Exception | None:
+        """The error for the first input, from the output down, whose blame is inf or nan."""
+        first = len(self.leaves)
+        for index in reversed(range(len(self._nodes))):
+            node, node_position = self._nodes[index], first + index
+            for child, local_grad in zip(self._children[index], local_grads[index]):
+                if not isfinite(grads[child]):
+                    name = shortened(self._label_at(child) or "an unlabelled value")
+                    return OverflowError(
+                        f"Tape.replay() gave {name} "
+                        f"a blame of {grads[child]!r}: the blame grew too large for a float on "
+                        f"its way from {_shown(node, 'the ' + repr(str(node.op)) + ' node')} "
+                        f"(blame {grads[node_position]:g}, local derivative {local_grad:g}). "
+                        "This happens when local derivatives are huge, for example after "
+                        "dividing by a number very close to 0. No grad was changed."
+                    )
+        return None
+
+    def _label_at(self, position: int) -> str:
+        first = len(self.leaves)
+        node = self.leaves[position] if position < first else self._nodes[position - first]
+        return node._label
+
+
+class BatchTape(Tape):
+    """A tape of a model's loss on a batch of fixed size, refilled with new examples.
+
+    ``BatchTape(model, loss, inputs, targets)`` makes one leaf Value per number of
+    the first batch (``tape.inputs[i][j]``, ``tape.targets[i]``), records
+    ``loss([model(x) for x in tape.inputs], tape.targets)``, and each
+    ``tape.replay(inputs, targets)`` refills those leaves with the next batch's
+    numbers before replaying::
+
+        tape = BatchTape(model, loss, first_inputs, first_targets)
+        for step in range(steps):
+            optimizer.zero_grad()
+            batch_loss = tape.replay(next_inputs, next_targets)
+            optimizer.step()
+
+    ``loss`` gets the targets as leaf Values, so it must use them as Values
+    (``(1 - y * score).relu()``, ``(guess - y) ** 2``, a dot product with a one-hot
+    row) rather than as plain numbers or indices, which would be fixed on the tape.
+    A target is one number per example, or a list of numbers (a one-hot row).
+    """
+
+    def __init__(
+        self,
+        model: Callable[[list[Value]], Any],
+        loss: Callable[[list[Any], list[Any]], Value],
+        inputs: Sequence[Sequence[float]],
+        targets: Sequence[Target],
+    ) -> None:
+        rows = _rows(inputs, "inputs")
+        if not rows or not rows[0]:
+            raise ValueError("BatchTape needs a first batch of at least one example, with inputs.")
+        self.inputs = [
+            [Value(x, label=f"x{i}.{j}") for j, x in enumerate(row, start=1)]
+            for i, row in enumerate(rows, start=1)
+        ]
+        """One list of leaf Values per example: the model's inputs, refilled by ``replay``."""
+        self.targets: list[Any] = [
+            _target_leaves(target, i) for i, target in enumerate(_targets(targets, rows), start=1)
+        ]
+        """One leaf Value (or list of them) per example, refilled by ``replay``."""
+        guesses = [model(example) for example in self.inputs]
+        super().__init__(loss(guesses, self.targets))
+
+    def replay(
+        self,
+        inputs: Sequence[Sequence[float]] | None = None,
+        targets: Sequence[Target] | None = None,
+    ) -> float:
+        """Refill the batch (when given) and replay: the loss of this batch, grads added up."""
+        if inputs is not None or targets is not None:
+            self.fill(inputs, targets)
+        return super().replay()
+
+    def fill(
+        self, inputs: Sequence[Sequence[float]] | None, targets: Sequence[Target] | None
+    ) -> None:
+        """Put a new batch's numbers into the input and target leaves (checked first)."""
+        updates: list[tuple[Value, float]] = []
+        if inputs is not None:
+            rows = _rows(inputs, "inputs")
+            _same_shape(rows, self.inputs, "inputs")
+            for leaves, row in zip(self.inputs, rows):
+                updates += zip(leaves, row)
+        if targets is not None:
+            given = _targets(targets, self.inputs)
+            for leaf, target in zip(self.targets, given):
+                if isinstance(leaf, Value):
+                    updates.append((leaf, _number(target, "target")))
+                else:
+                    row = _rows([target], "targets")[0]
+                    _same_shape([row], [leaf], "targets")
+                    updates += zip(leaf, row)
+        for leaf, number in updates:
+            leaf.data = number
+
+
+# ----------------------------------------------------------------------
+# Recording helpers
+# ----------------------------------------------------------------------
+
+
+def _check_recordable(node: Value) -> None:
+    """A node made by a primitive carries an ``ops.Op``; a hand-made op cannot be replayed."""
+    if not isinstance(node.op, Op):
+        label = f" (the node {quoted(node._label)})" if node._label else ""
+        raise TypeError(
+            f"Tape cannot record the hand-made op {quoted(str(node.op))}{label}: its local "
+            "derivatives are numbers you computed when you made it, and the tape has no rule "
+            "to compute them again from new numbers. Build the step from microgradx's ops "
+            "(for a cube, x ** 3), or add the op to the table in microgradx/ops.py."
+        )
+
+
+def _forward_step(op: Op, children: tuple[int, ...]) -> tuple[Any, int, Any, Any]:
+    """(rule, how to call it, a, b): a and b are input positions, or runs of them, or settings."""
+    primitive, settings = op.primitive, op.parameters
+    if primitive.arity == 1 and not settings:
+        return primitive.numbers, _ONE_INPUT, children[0], None
+    if primitive.arity == 2 and not settings:
+        return primitive.numbers, _TWO_INPUTS, children[0], children[1]
+    if primitive.arity == 1:
+        return primitive.numbers, _ONE_INPUT_AND_SETTINGS, children[0], settings
+    if primitive.arity is None and not settings:
+        first, *others = _runs(children)
+        return primitive.numbers, _LIST_OF_INPUTS, first, tuple(others)
+    return primitive.numbers, _OTHER_CALL, children, (primitive.arity is None, settings)
+
+
+def _backward_step(node: int, children: tuple[int, ...]) -> tuple[int, int, Any, Any]:
+    """(node's position, how it hands on blame, a, b): a and b are the children's positions."""
+    if len(children) == 1:
+        return node, _ONE_CHILD, children[0], None
+    if len(children) == 2:
+        return node, _TWO_CHILDREN, children[0], children[1]
+    return node, _MANY_CHILDREN, children, None
+
+
+def _runs(positions: tuple[int, ...]) -> list[slice]:
+    """Positions as runs of evenly spaced ones, each a slice: (3, 4, 5, 9, 6, 3) -> 3:6, 9:2:-3.
+
+    A neuron's weights are leaves side by side, and the outputs of the layer
+    before it are evenly spaced in the topological order, so a dot product's
+    inputs are read in two slices instead of one by one, which is much faster.
+    """
+    runs = []
+    i = 0
+    while i < len(positions):
+        start, last, step = positions[i], i, 1
+        if i + 1 < len(positions) and positions[i + 1] != start:
+            step = positions[i + 1] - start
+            while last + 1 < len(positions) and positions[last + 1] - positions[last] == step:
+                last += 1
+        stop: int | None = positions[last] + (1 if step > 0 else -1)
+        runs.append(slice(start, None if stop == -1 else stop, step))
+        i = last + 1
+    return runs
+
+
+def _no_negative_zero(numbers: list[float]) -> bool:
+    """True unless a number is -0.0 (which equals 0.0: only its sign tells them apart).
+
+    Skipping a node without blame adds nothing, so it changes no number: x + 0.0
+    is x, except for x = -0.0 (then it is 0.0). Blame that backward() adds up never
+    becomes -0.0, but a grad set to -0.0 by hand could: then nothing is skipped.
+    """
+    if min(map(copysign, repeat(1.0), numbers), default=1.0) > 0.0:  # no minus sign at all
+        return True
+    return not any(x == 0.0 and copysign(1.0, x) < 0.0 for x in numbers)
+
+
+def _same_op(mine: str, theirs: str) -> bool:
+    """The same primitive with the same settings (both recorded, so both are ``Op``s)."""
+    return (
+        mine.primitive is theirs.primitive  # type: ignore[attr-defined]
+        and mine.parameters == theirs.parameters  # type: ignore[attr-defined]
+    )
+
+
+def _shown(value: Value, fallback: str) -> str:
+    """A value's label for a message, cut short if long, or a stand-in name."""
+    return shortened(value._label) if value._label else fallback
+
+
+def _leaf_text(leaf: Value) -> str:
+    return f"{_shown(leaf, 'unlabelled')} = {leaf.data!r}"
+
+
+def _node_text(node: Value) -> str:
+    name = f"{shortened(node._label)} = " if node._label else ""
+    return f"{name}{str(node.op)!r} of {len(node.children)} inputs"
+
+
+# ----------------------------------------------------------------------
+# BatchTape's checks of the numbers it is given
+# ----------------------------------------------------------------------
+
+
+def _number(x: object, what: str) -> float:
+    """``x`` as a finite float, or a clear error."""
+    if isinstance(x, Value):
+        raise TypeError(
+            f"BatchTape {what}s are plain numbers (the tape has leaf Values of its own), got "
+            f"a Value {quoted(x)}. Give its number: value.data."
+        )
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"BatchTape {what}s must be numbers, got {type(x).__name__} {quoted(x)}.")
+    try:
+        number = float(x)
+    except OverflowError:
+        number = math.inf
+    if not isfinite(number):
+        raise ValueError(f"BatchTape {what}s must be finite numbers, got {quoted(x)}.")
+    return number
+
+
+def _rows(rows: object, what: str) -> list[list[float]]:
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise TypeError(
+            f"BatchTape {what} are one list of numbers per example, got {type(rows).__name__} "
+            f"{quoted(rows)}."
+        )
+    checked = []
+    for row in rows:
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+            raise TypeError(
+                f"BatchTape {what} are one list of numbers per example, got an example "
+                f"{quoted(row)}."
+            )
+        checked.append([_number(x, what.rstrip("s")) for x in row])
+    return checked
+
+
+def _targets(targets: object, rows: Sequence[object]) -> list[Any]:
+    if isinstance(targets, (str, bytes)) or not hasattr(targets, "__len__"):
+        raise TypeError(
+            f"BatchTape targets are one number (or list of numbers) per example, got "
+            f"{type(targets).__name__} {quoted(targets)}."
+        )
+    given: list[Any] = list(targets)  # type: ignore[call-overload]
+    if len(given) != len(rows):
+        raise ValueError(
+            f"BatchTape needs one target per example: {len(rows)} examples, {len(given)} targets."
+        )
+    return given
+
+
+def _target_leaves(target: object, example: int) -> Value | list[Value]:
+    if hasattr(target, "__iter__") and not isinstance(target, (str, bytes, Value)):
+        row = _rows([target], "targets")[0]
+        return [Value(y, label=f"y{example}.{k}") for k, y in enumerate(row, start=1)]
+    return Value(_number(target, "target"), label=f"y{example}")
+
+
+def _same_shape(rows: list[list[float]], leaves: Sequence[Sequence[Value]], what: str) -> None:
+    if len(rows) != len(leaves):
+        raise ValueError(
+            f"this BatchTape was recorded for batches of {len(leaves)} examples, got "
+            f"{len(rows)} {what}. A tape replays one graph: record another tape for "
+            "another batch size."
+        )
+    for i, (row, row_leaves) in enumerate(zip(rows, leaves), start=1):
+        if len(row) != len(row_leaves):
+            raise ValueError(
+                f"example {i} of the {what} has {len(row)} numbers; this BatchTape was "
+                f"recorded with {len(row_leaves)}."
+            )
