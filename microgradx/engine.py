@@ -29,7 +29,7 @@ from math import isfinite
 from numbers import Real
 
 from microgradx import ops
-from microgradx.messages import quoted
+from microgradx.messages import quoted, shortened
 from microgradx.ops import OutOfDomain
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
@@ -736,14 +736,23 @@ def _check_blame_is_finite(inner_nodes: list[Value], leaf_uses: list[Value]) -> 
     for node in reversed(inner_nodes):
         for child, local_grad in zip(node.children, node.local_grads):
             if not isfinite(child.grad):
-                raise OverflowError(
-                    f"backward() gave {_name(child, 'an unlabelled value')} a blame of "
-                    f"{child.grad!r}: the blame grew too large for a float on its way "
-                    f"from {_name(node, 'the ' + repr(str(node.op)) + ' node')} "
-                    f"(blame {node.grad:g}, local derivative {local_grad:g}). This happens "
-                    "when local derivatives are huge, for example after dividing by a "
-                    "number very close to 0. Every grad was put back as it was."
+                raise blame_overflow_error(
+                    "backward()", child, child.grad, node, node.grad, local_grad
                 )
+
+
+def blame_overflow_error(
+    who: str, child: Value, blame: float, node: Value, node_blame: float, local_grad: float
+) -> OverflowError:
+    """The error for blame that overflowed a float on its way from ``node`` to ``child``."""
+    return OverflowError(
+        f"{who} gave {shortened(_name(child, 'an unlabelled value'))} a blame of {blame!r}: "
+        f"the blame grew too large for a float on its way from "
+        f"{shortened(_name(node, 'the ' + repr(str(node.op)) + ' node'))} (blame "
+        f"{node_blame:g}, local derivative {local_grad:g}). This happens when local "
+        "derivatives are huge, for example after dividing by a number very close to 0. "
+        "Every grad was put back as it was."
+    )
 
 
 def _put_back(nodes: list[Value], grads: list[float]) -> None:

@@ -57,7 +57,13 @@ from itertools import repeat
 from math import copysign, isfinite
 from numbers import Real
 
-from microgradx.engine import Value, _explained, _not_finite_error, topological_order
+from microgradx.engine import (
+    Value,
+    _explained,
+    _not_finite_error,
+    blame_overflow_error,
+    topological_order,
+)
 from microgradx.messages import quoted, shortened
 from microgradx.ops import Op, OutOfDomain
 
@@ -384,21 +390,23 @@ class Tape:
             node, node_position = self._nodes[index], first + index
             for child, local_grad in zip(self._children[index], local_grads[index]):
                 if not isfinite(grads[child]):
-                    name = shortened(self._label_at(child) or "an unlabelled value")
-                    return OverflowError(
-                        f"Tape.replay() gave {name} "
-                        f"a blame of {grads[child]!r}: the blame grew too large for a float on "
-                        f"its way from {_shown(node, 'the ' + repr(str(node.op)) + ' node')} "
-                        f"(blame {grads[node_position]:g}, local derivative {local_grad:g}). "
-                        "This happens when local derivatives are huge, for example after "
-                        "dividing by a number very close to 0. No grad was changed."
+                    return blame_overflow_error(
+                        "Tape.replay()",
+                        self._value_at(child),
+                        grads[child],
+                        node,
+                        grads[node_position],
+                        local_grad,
                     )
         return None
 
-    def _label_at(self, position: int) -> str:
+    def _value_at(self, position: int) -> Value:
+        """The leaf or the recorded node at a position of the replay's lists."""
         first = len(self.leaves)
-        node = self.leaves[position] if position < first else self._nodes[position - first]
-        return node._label
+        return self.leaves[position] if position < first else self._nodes[position - first]
+
+    def _label_at(self, position: int) -> str:
+        return self._value_at(position)._label
 
 
 class BatchTape(Tape):

@@ -245,7 +245,7 @@ def test_blame_that_overflows_is_an_error_and_no_grad_changes() -> None:
     x, w = Value(1.0, label="x"), Value(2.0, label="w")
     tape = Tape((x * 1e200).sin() * 1e200 + w)
     x.grad, w.grad = 0.5, 0.25
-    with pytest.raises(OverflowError, match=r"blame of -?inf.*No grad was changed"):
+    with pytest.raises(OverflowError, match=r"blame of -?inf.*Every grad was put back"):
         tape.replay()
     assert (x.grad, w.grad) == (0.5, 0.25)
     with pytest.raises(OverflowError):
