@@ -24,11 +24,15 @@ How the page computes, so that its numbers are the engine's:
   the knobs: the prediction the page shows next to what really happened.
 
 ``rerun`` does the same computation with the engine itself, in Python. The page's
-numbers equal it exactly where both sides compute with correctly rounded IEEE
-arithmetic (``+ - * /``, ``sqrt``, the sums), and to about an ulp at each ``exp``,
-``log``, ``tanh``, ``sin``, ``cos`` and ``**``: a browser's versions of those
-functions (V8's come from fdlibm) may round the last bit differently from the C
-library Python uses.
+numbers equal it bit for bit where both sides compute with correctly rounded IEEE
+arithmetic (``+ - * /``, ``sqrt``, the sums), and to the last bit or so at each
+``exp``, ``log``, ``log1p``, ``tanh``, ``sin``, ``cos`` and ``**``: those are the
+browser's own functions in the page and the C library's in Python, which may round
+the last bit differently. (Measured with Chromium 156 and glibc 2.36, at 40,000
+random points each: exp, log, log1p, tanh, sin and cos always agreed, and so did
+``**``, except ``x ** 2`` and ``x ** 0.5`` in about 1 case in 1,000, where the
+browser returns the correctly rounded ``x * x`` and ``sqrt(x)`` and glibc's ``pow``
+is one ulp off.)
 
 A **hand-made op** (a Value made with local derivatives of your own, whose op is a
 plain string) cannot be computed again: the page does not have your code. It says

@@ -504,8 +504,10 @@ the float arithmetic of CPython itself:
 * ``fail`` is ``OutOfDomain``, ``finite`` is ``_finite_slopes``, ``realPower`` is
   ``_real_power``; ``LARGEST_EXP_INPUT`` is this module's number, written out.
 * ``pythonPower`` is CPython's ``float ** float``: it settles 0, 1 and negative bases
-  itself (``(-2.0) ** 3`` is ``-(2.0 ** 3)``) and leaves positive bases to the C
-  library's ``pow``, as the browser's ``Math.pow`` does.
+  itself (``(-2.0) ** 3`` is ``-(2.0 ** 3)``) and leaves positive bases to the
+  library's ``pow``: the C library's in Python, the browser's ``Math.pow`` in the
+  page. The two may round the last bit differently, as may their ``exp``, ``log``,
+  ``tanh``, ``sin``, ``cos`` (see ``microgradx.lab``).
 * ``sumOf`` is the built-in ``sum()`` of floats: ``0 + t1``, then every next term;
   left to right (``leftToRightSum``) up to Python 3.11, and from 3.12 on with
   CPython's compensation (``compensatedSum``), as ``SUM_IS_COMPENSATED`` says. The

@@ -572,6 +572,7 @@ def test_the_house_demo_pages_reveal_exactly_what_is_computed_at_every_step(
     assert sorted(path.name for path in written) == [
         "house_prices_backprop.html",
         "house_prices_blame_graph.svg",
+        "house_prices_lab.html",
         "house_prices_network.svg",
         "house_prices_network_backprop.html",
     ]

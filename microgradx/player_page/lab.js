@@ -398,4 +398,7 @@ function startLab(player) {
   };
 }
 
+// For tests and tools: the rules the lab computes with (makeRules(compensatedSum)).
+window.microgradxLab = { makeRules: makeRules };
+
 document.querySelectorAll(".mgx-player[data-lab]:not([data-mgx-lab-started])").forEach(startLab);
