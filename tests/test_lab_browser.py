@@ -347,3 +347,301 @@ def test_random_graphs_with_every_op_give_python_numbers(driver, tmp_path):
     print(f"  positions the page refused, as Python does: {len(refused)}")
     if refused:
         print(f"  for example: {refused[0]}")
+
+
+# ----------------------------------------------------------------------
+# The rules themselves: every primitive's js against its Python rule
+# ----------------------------------------------------------------------
+
+RULES = """
+const [name, arguments_, compensated] = arguments;
+const { rules } = window.microgradxLab.makeRules(compensated);
+const { list, rule } = rules[name];
+const write = window.microgradxPlayer.pythonRepr;  // every bit, the sign of 0, inf
+return arguments_.map((inputs) => {
+  try {
+    const [out, local] = list ? rule(inputs) : rule(...inputs);
+    return [write(out), local.map(write)];
+  } catch (error) {
+    return error instanceof RangeError ? "fails: " + error.message : "ERROR " + String(error);
+  }
+});
+"""
+
+EDGES = (0.0, -0.0, 1.0, -1.0, 2.0, -2.5, 0.5, 1e-300, -1e-300, 5e-324, 709.78, 709.79, 1e300)
+"""Numbers at the edges of the ops' domains: 0 and -0, 1, tiny, huge, exp's limit."""
+
+
+def rule_arguments(primitive, rng: random.Random) -> list[list[float]]:
+    """Arguments for one primitive's rule: edge cases and random numbers, all shapes."""
+    numbers = [*EDGES, *(rng.uniform(-10, 10) for _ in range(40))]
+    if primitive.arity is None:  # sum and dot take one list: an even length suits both
+        return [[rng.choice(numbers) for _ in range(2 * rng.randint(1, 4))] for _ in range(60)]
+    settings = {"**n": (2.0, 3.0, -1.0, 0.5, -2.0, 1.5, -0.5, 0.0, 1.0, 2.5), "leaky_relu": (0.01, 0.3)}
+    cases = []
+    for _ in range(80):
+        inputs = [rng.choice(numbers) for _ in range(primitive.arity)]
+        if primitive.name in settings:
+            inputs.append(rng.choice(settings[primitive.name]))
+        cases.append(inputs)
+    return cases
+
+
+def test_every_rule_in_javascript_gives_the_python_rule_s_numbers(driver, tmp_path):
+    """Each primitive's ``js`` against its Python ``numbers`` rule, at edges and at random:
+    the same result and local derivatives, or both refuse (outside the op's domain)."""
+    page = LabPage(driver, explain(Value(1.0, "x").tanh(), tmp_path / "rules.html", live=True))
+    rng = random.Random(12)
+    differences = Differences()
+    refused = equal = 0
+    for primitive in ops.PRIMITIVES.values():
+        cases = rule_arguments(primitive, rng)
+        results = driver.execute_script(RULES, primitive.name, cases, ops.SUM_IS_COMPENSATED)
+        for inputs, result in zip(cases, results):
+            where = f"{primitive.name}{tuple(inputs)}"
+            try:
+                out, local = primitive.numbers(inputs) if primitive.arity is None else (
+                    primitive.numbers(*inputs)
+                )
+                fine = math.isfinite(out)
+            except (ops.OutOfDomain, OverflowError, ValueError, ZeroDivisionError):
+                fine = False
+            if not fine:  # the engine refuses: so must the page (or give a non-finite result)
+                assert isinstance(result, str) or not math.isfinite(float(result[0])), where
+                assert not (isinstance(result, str) and result.startswith("ERROR")), result
+                refused += 1
+                continue
+            assert not isinstance(result, str), f"{where}: {result}"
+            shown_out, shown_local = result
+            if shown_out == repr(out) and shown_local == [repr(x) for x in local]:
+                equal += 1  # to the last bit, and the sign of 0
+                continue
+            differences.add(float(shown_out), out, 0.0, f"{where} result")
+            assert len(shown_local) == len(local), where
+            for got, wanted in zip(shown_local, local):
+                differences.add(float(got), wanted, 0.0, f"{where} local derivative")
+    assert page.errors() == []
+    print(
+        f"\nevery rule, {equal + refused + differences.checked} cases at edges and at random: "
+        f"{equal} equal to the last bit (and the sign of 0), {refused} refused by both; "
+        f"otherwise {differences}"
+    )
+
+
+def reference_sum(terms: list[float], compensated: bool) -> float:
+    """The built-in sum() of floats as CPython writes it (Python/bltinmodule.c): 0 + the
+    first term, then each next one; from 3.12 on with Neumaier's compensation."""
+    if not terms:
+        return 0
+    high, low = 0 + terms[0], 0.0
+    for x in terms[1:]:
+        t = high + x
+        if not compensated:
+            high = t
+            continue
+        low += (high - t) + x if abs(high) >= abs(x) else (x - t) + high
+        high = t
+    return high + low if low and math.isfinite(low) else high
+
+
+def test_sums_add_up_as_the_python_that_wrote_the_page(driver, tmp_path):
+    """sumOf is sum(): left to right up to 3.11, compensated from 3.12 on; both are
+    checked against CPython's algorithm, and the one of this Python against sum()."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    LabPage(driver, explain(Value(1.0, "x").tanh(), tmp_path / "sums.html", live=True))
+    script = (
+        "const [lists, compensated] = arguments;"
+        "const { sumOf } = window.microgradxLab.makeRules(compensated);"
+        "return lists.map(sumOf);"
+    )
+    hard = [[1.0, 1e100, 1.0, -1e100], [0.1] * 10, [-0.0], [-0.0, -0.0], [1e308, 1e308, -1e308]]
+    for compensated in (False, True):
+        got = driver.execute_script(script, hard[:4], compensated)
+        assert got == [reference_sum(terms, compensated) for terms in hard[:4]]
+    assert [reference_sum(terms, ops.SUM_IS_COMPENSATED) for terms in hard] == [sum(t) for t in hard]
+    floats = st.floats(-1e10, 1e10, allow_nan=False) | st.floats(-1, 1, allow_nan=False)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.lists(floats, min_size=1, max_size=12), min_size=1, max_size=20))
+    def sums_agree(lists):
+        for compensated in (False, True):
+            got = driver.execute_script(script, lists, compensated)
+            assert got == [reference_sum(terms, compensated) for terms in lists]
+        assert [reference_sum(t, ops.SUM_IS_COMPENSATED) for t in lists] == [sum(t) for t in lists]
+
+    sums_agree()
+
+
+def test_the_page_writes_full_numbers_as_python_s_repr(driver, tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    LabPage(driver, explain(Value(1.0, "x").tanh(), tmp_path / "repr.html", live=True))
+    script = "return arguments[0].map(window.microgradxPlayer.pythonRepr);"
+    edges = [0.0, -0.0, 1.0, 2.0, -3.5, 0.1, 1e-4, 1e-5, 1.5e16, 1e16, 9999999999999998.0,
+             123456789012345678.0, 5e-324, 1.7976931348623157e308, 0.30000000000000004]
+    assert driver.execute_script(script, edges) == [repr(x) for x in edges]
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
+    def reprs_agree(xs):
+        assert driver.execute_script(script, xs) == [repr(x) for x in xs]
+
+    reprs_agree()
+
+
+# ----------------------------------------------------------------------
+# Nudge, Undo, Reset
+# ----------------------------------------------------------------------
+
+
+def lab_data_of(page: LabPage) -> dict:
+    return page.driver.execute_script(
+        "return JSON.parse(arguments[0].querySelector('.mgx-lab-data').textContent);",
+        page.player,
+    )
+
+
+def set_learning_rate(page: LabPage, rate: str) -> None:
+    page.driver.execute_script("arguments[0].value = arguments[1];", page.find(".mgx-rate"), rate)
+
+
+def nudge_in_python(root: Value, leaves: list, knobs: list[int], rate: float):
+    """One SGD step on the knobs at the page's leaves: new leaves, and the blame's
+    prediction of the output's change, -rate * sum(blame²) (summed as sum() does)."""
+    order = topological_order(root)
+    now = topological_order(rerun(root, {order[i]: x for i, x in enumerate(leaves) if x is not None}))
+    new = list(leaves)
+    for k in knobs:
+        new[k] = leaves[k] - rate * now[k].grad
+    predicted = -rate * sum([now[k].grad * now[k].grad for k in knobs])
+    return new, now[-1].data, predicted
+
+
+def test_nudge_undo_and_reset_give_python_s_numbers(driver, house):
+    loss, _, pages, _ = house
+    page = LabPage(driver, pages["network"])
+    knobs = lab_data_of(page)["knobs"]
+    assert len(knobs) == 41
+    differences = Differences()
+    recorded = page.read()
+    controls = {c["node"]: c for c in page.leaf_controls()}
+    size = next(c for c in controls.values() if c["node"] not in knobs)
+    page.move(size["node"], 0.5 * size["max"])  # a house that is not the recorded one
+    history = [page.read()]
+    for rate in ("0.1", "0.05"):
+        set_learning_rate(page, rate)
+        before = page.read()
+        wanted, output_before, predicted = nudge_in_python(loss, before["leaves"], knobs, float(rate))
+        page.press("nudge")
+        after = page.read()
+        assert after["problem"] is None
+        assert after["leaves"] == wanted  # knob - learning rate x blame, to the last bit
+        check_against_python(loss, after, differences)
+        report = page.find(".mgx-lab-report")
+        assert report.get_attribute("data-before") == repr(output_before)
+        assert report.get_attribute("data-after") == after["output"]
+        assert report.get_attribute("data-predicted") == repr(predicted)
+        assert f"The blame predicted {format_number(predicted)}" in report.text
+        history.append(after)
+    set_learning_rate(page, "20")  # far too big: the error jumps past the low point
+    page.press("nudge")
+    jumped = page.read()
+    rose = float(jumped["output"]) > float(history[-1]["output"])
+    assert ("rose instead of falling" in page.find(".mgx-lab-report").text) == rose
+    assert rose, "a learning rate of 20 should overshoot on this house"
+    for earlier in reversed(history):
+        page.press("undo")
+        shown = page.read()
+        assert shown["leaves"] == earlier["leaves"]
+        assert shown["holders"] == earlier["holders"]
+    page.press("undo")  # the move of the house's size
+    assert page.read()["holders"] == recorded["holders"]
+    assert not page.find(".mgx-undo").is_enabled()  # nothing left to undo
+    assert not page.find(".mgx-reset").is_enabled()  # as recorded
+    page.move(size["node"], 0.5 * size["max"])
+    page.press("nudge")
+    page.press("reset")
+    assert page.read()["holders"] == recorded["holders"]
+    assert not page.find(".mgx-reset").is_enabled()
+    page.press("undo")  # Reset can be undone too
+    nudged = page.read()["leaves"]
+    assert nudged != history[0]["leaves"] and nudged != recorded["leaves"]
+    set_learning_rate(page, "-1")
+    page.press("nudge")
+    assert "learning rate must be a positive number" in page.read()["problem"]
+    assert page.read()["leaves"] == nudged
+    assert page.errors() == []
+    print(f"\nnudges, undo and reset on the house: {differences}")
+
+
+# ----------------------------------------------------------------------
+# A hand-made op, and numbers the page cannot compute
+# ----------------------------------------------------------------------
+
+
+def hand_made_graph() -> tuple[Value, Value, Value, Value]:
+    """out = tanh(cube(x) * w + x), with cube made by hand (its own local derivative)."""
+    x, w = Value(1.5, "x"), Value(0.2, "w")
+    cube = Value(x.data**3, "", (x,), (3 * x.data**2,), "cube")
+    cube.label = "x cubed"
+    out = (cube * w + x).tanh()
+    out.label = "out"
+    return out, x, w, cube
+
+
+def test_a_hand_made_op_is_named_kept_as_recorded_and_consistent(driver, tmp_path):
+    out, x, w, cube = hand_made_graph()
+    page = LabPage(driver, explain(out, tmp_path / "hand.html", parameters=[w], live=True))
+    notice = page.find(".mgx-lab-notice")
+    assert notice.is_displayed()
+    assert "x cubed" in notice.text and "'cube'" in notice.text
+    assert "hand-made" in notice.text and "keeps them as recorded" in notice.text
+    order = topological_order(out)
+    i = order.index(cube)
+    assert "mgx-fixed" in page.find(f'[id="value-{i}"]').get_attribute("class")
+    differences = Differences()
+    for leaf, value in ((x, 2.5), (w, -0.7), (x, -1.0)):
+        page.move(order.index(leaf), value, how="number")
+        shown = page.read()
+        assert shown["problem"] is None
+        assert float(shown["leaves"][order.index(leaf)]) == value
+        again = check_against_python(out, shown, differences)
+        held = {node: value for node, value, _ in shown["holders"]}
+        assert held[i] == repr(cube.data)  # kept as recorded, whatever x is
+        assert again[i].data == cube.data
+    assert page.errors() == []
+
+
+def test_a_number_the_page_cannot_compute_is_said_and_the_last_good_ones_stay(driver, tmp_path):
+    x = Value(2.0, "x")
+    y = (x - 1.0).log()
+    y.label = "y"
+    out = y * y + x
+    out.label = "out"
+    page = LabPage(driver, explain(out, tmp_path / "domain.html", live=True))
+    order = topological_order(out)
+    good = page.read()
+    page.move(order.index(x), 0.5, how="number")  # log(0.5 - 1): no real number
+    shown = page.read()
+    assert shown["problem"].startswith("Cannot compute y = log(x - 1.0), with x - 1.0 = -0.5: ")
+    assert "needs a positive number" in shown["problem"]
+    assert shown["holders"] == good["holders"] and shown["leaves"] == good["leaves"]
+    assert all(math.isfinite(float(v)) and math.isfinite(float(b)) for _, v, b in shown["holders"])
+    box = page.find(f'.mgx-leaf[data-mgx-leaf="{order.index(x)}"] .mgx-leaf-number')
+    assert box.get_attribute("aria-invalid") == "true"
+    assert page.find(".mgx-lab-problem").get_attribute("role") == "alert"
+    page.move(order.index(x), 0.2)  # the slider too: dragged there, and let go
+    assert page.read()["holders"] == good["holders"]
+    slider = page.find(f'.mgx-leaf[data-mgx-leaf="{order.index(x)}"] .mgx-leaf-slider')
+    assert float(slider.get_attribute("value")) == 2.0  # let go: back to the last good number
+    page.move(order.index(x), 3.0, how="number")
+    shown = page.read()
+    assert shown["problem"] is None and box.get_attribute("aria-invalid") is None
+    check_against_python(out, shown, Differences())
+    page.move(order.index(x), "twelve", how="number")
+    assert "x needs a number" in page.read()["problem"]
+    assert page.read()["leaves"] == shown["leaves"]
+    assert page.errors() == []
