@@ -385,17 +385,25 @@ _STEP_KEYS = """
   <span class="mgx-keys mgx-step-only">Keys: <kbd>&#x2190;</kbd> <kbd>&#x2192;</kbd> step,
   <kbd>Home</kbd> <kbd>End</kbd> first and last, <kbd>Space</kbd> play or pause</span>"""
 
-_VALUES_LEGEND = """  <span><i class="mgx-swatch mgx-swatch-current"></i>this step's node</span>
-  <span><i class="mgx-swatch mgx-swatch-read"></i>inputs it reads (forward)</span>
-  <span><i class="mgx-swatch mgx-swatch-blamed"></i>inputs it hands blame to (backward)</span>
-  <span><i class="mgx-swatch mgx-swatch-pending"></i>not computed yet</span>
-  <span><i class="mgx-swatch mgx-swatch-finished"></i>blame complete</span>
-  <span>A number shows once it is computed: "data ?" and "blame ?" are not known yet;
-  "so far" is blame still arriving along several paths.</span>"""
+_VALUES_LEGEND = """  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-current"></i>this step's node</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-read"></i>inputs it reads (forward)</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-blamed"></i>inputs it hands blame to (backward)</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-pending"></i>not computed yet</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-finished"></i>blame complete</span>
+  <span class="mgx-step-only">A number shows once it is computed: "data ?" and "blame ?"
+  are not known yet; "so far" is blame still arriving along several paths.</span>"""
 
-_NETWORK_LEGEND = """  <span><i class="mgx-swatch mgx-swatch-current"></i>this step's layer</span>
-  <span><i class="mgx-swatch mgx-swatch-read"></i>values it reads (forward)</span>
-  <span><i class="mgx-swatch mgx-swatch-blamed"></i>values it hands blame to (backward)</span>
+_NETWORK_LEGEND = """  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-current"></i>this step's layer</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-read"></i>values it reads (forward)</span>
+  <span class="mgx-step-only">
+    <i class="mgx-swatch mgx-swatch-blamed"></i>values it hands blame to (backward)</span>
   <span>A line per weight: thicker = larger weight, dashed = negative; grey until its
   blame is known, then red (blame &gt; 0) or blue (&lt; 0), stronger = more blame.
   In each neuron, w1, w2 ... are its weights and b its bias.</span>"""

@@ -41,11 +41,12 @@ import types
 from contextlib import contextmanager
 
 import pytest
-from test_player_browser import Page, house_demo, set_viewport, text_sizes
+from test_player_browser import Page, house_demo, text_sizes
+from test_player_browser import viewport as viewport  # a fixture the tests below use
 
 from microgradx import Value, ops, sum_values, topological_order
-from microgradx.labels import format_number
 from microgradx.lab import rerun
+from microgradx.labels import format_number
 from microgradx.player import BackpropPlayer, explain
 
 RELATIVE = 1e-12
@@ -236,7 +237,9 @@ def test_the_house_demo_writes_its_lab_page_under_a_megabyte(house):
     lab = [path for path in written if path.name == "house_prices_lab.html"]
     assert lab, [path.name for path in written]
     sizes = {path.name: path.stat().st_size for path in [*lab, *pages.values()]}
-    print("\npage sizes:", ", ".join(f"{name} {size / 1000:.0f} kB" for name, size in sizes.items()))
+    print(
+        "\npage sizes:", ", ".join(f"{name} {size / 1000:.0f} kB" for name, size in sizes.items())
+    )
     assert all(size < 1_000_000 for size in sizes.values()), sizes
     assert 'data-lab="on"' in lab[0].read_text(encoding="utf-8")
 
@@ -377,7 +380,10 @@ def rule_arguments(primitive, rng: random.Random) -> list[list[float]]:
     numbers = [*EDGES, *(rng.uniform(-10, 10) for _ in range(40))]
     if primitive.arity is None:  # sum and dot take one list: an even length suits both
         return [[rng.choice(numbers) for _ in range(2 * rng.randint(1, 4))] for _ in range(60)]
-    settings = {"**n": (2.0, 3.0, -1.0, 0.5, -2.0, 1.5, -0.5, 0.0, 1.0, 2.5), "leaky_relu": (0.01, 0.3)}
+    settings = {
+        "**n": (2.0, 3.0, -1.0, 0.5, -2.0, 1.5, -0.5, 0.0, 1.0, 2.5),
+        "leaky_relu": (0.01, 0.3),
+    }
     cases = []
     for _ in range(80):
         inputs = [rng.choice(numbers) for _ in range(primitive.arity)]
@@ -400,8 +406,10 @@ def test_every_rule_in_javascript_gives_the_python_rule_s_numbers(driver, tmp_pa
         for inputs, result in zip(cases, results):
             where = f"{primitive.name}{tuple(inputs)}"
             try:
-                out, local = primitive.numbers(inputs) if primitive.arity is None else (
-                    primitive.numbers(*inputs)
+                out, local = (
+                    primitive.numbers(inputs)
+                    if primitive.arity is None
+                    else (primitive.numbers(*inputs))
                 )
                 fine = math.isfinite(out)
             except (ops.OutOfDomain, OverflowError, ValueError, ZeroDivisionError):
@@ -460,7 +468,9 @@ def test_sums_add_up_as_the_python_that_wrote_the_page(driver, tmp_path):
     for compensated in (False, True):
         got = driver.execute_script(script, hard[:4], compensated)
         assert got == [reference_sum(terms, compensated) for terms in hard[:4]]
-    assert [reference_sum(terms, ops.SUM_IS_COMPENSATED) for terms in hard] == [sum(t) for t in hard]
+    assert [reference_sum(terms, ops.SUM_IS_COMPENSATED) for terms in hard] == [
+        sum(t) for t in hard
+    ]
     floats = st.floats(-1e10, 1e10, allow_nan=False) | st.floats(-1, 1, allow_nan=False)
 
     @settings(max_examples=60, deadline=None)
@@ -480,8 +490,23 @@ def test_the_page_writes_full_numbers_as_python_s_repr(driver, tmp_path):
 
     LabPage(driver, explain(Value(1.0, "x").tanh(), tmp_path / "repr.html", live=True))
     script = "return arguments[0].map(window.microgradxPlayer.pythonRepr);"
-    edges = [0.0, -0.0, 1.0, 2.0, -3.5, 0.1, 1e-4, 1e-5, 1.5e16, 1e16, 9999999999999998.0,
-             123456789012345678.0, 5e-324, 1.7976931348623157e308, 0.30000000000000004]
+    edges = [
+        0.0,
+        -0.0,
+        1.0,
+        2.0,
+        -3.5,
+        0.1,
+        1e-4,
+        1e-5,
+        1.5e16,
+        1e16,
+        9999999999999998.0,
+        123456789012345678.0,
+        5e-324,
+        1.7976931348623157e308,
+        0.30000000000000004,
+    ]
     assert driver.execute_script(script, edges) == [repr(x) for x in edges]
 
     @settings(max_examples=200, deadline=None)
@@ -512,7 +537,9 @@ def nudge_in_python(root: Value, leaves: list, knobs: list[int], rate: float):
     """One SGD step on the knobs at the page's leaves: new leaves, and the blame's
     prediction of the output's change, -rate * sum(blame²) (summed as sum() does)."""
     order = topological_order(root)
-    now = topological_order(rerun(root, {order[i]: x for i, x in enumerate(leaves) if x is not None}))
+    now = topological_order(
+        rerun(root, {order[i]: x for i, x in enumerate(leaves) if x is not None})
+    )
     new = list(leaves)
     for k in knobs:
         new[k] = leaves[k] - rate * now[k].grad
@@ -534,7 +561,9 @@ def test_nudge_undo_and_reset_give_python_s_numbers(driver, house):
     for rate in ("0.1", "0.05"):
         set_learning_rate(page, rate)
         before = page.read()
-        wanted, output_before, predicted = nudge_in_python(loss, before["leaves"], knobs, float(rate))
+        wanted, output_before, predicted = nudge_in_python(
+            loss, before["leaves"], knobs, float(rate)
+        )
         page.press("nudge")
         after = page.read()
         assert after["problem"] is None
@@ -644,4 +673,234 @@ def test_a_number_the_page_cannot_compute_is_said_and_the_last_good_ones_stay(dr
     page.move(order.index(x), "twelve", how="number")
     assert "x needs a number" in page.read()["problem"]
     assert page.read()["leaves"] == shown["leaves"]
+    assert page.errors() == []
+
+
+# ----------------------------------------------------------------------
+# Keys, labels, and the two things a page can show
+# ----------------------------------------------------------------------
+
+
+def focused(driver) -> str:
+    return driver.execute_script(
+        "const e = document.activeElement;"
+        "return (e.className || e.tagName) + (e.getAttribute('aria-label') ? ' ' + "
+        "e.getAttribute('aria-label') : '');"
+    )
+
+
+def test_the_lab_works_from_the_keyboard(driver, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    out = (x * w + 1.0).tanh()
+    out.label = "out"
+    page = LabPage(driver, explain(out, tmp_path / "keys.html", parameters=[w], live=True))
+    order = topological_order(out)
+    # Tab goes through the page in reading order (disabled Undo and Reset are skipped;
+    # the drawing takes the focus too when it scrolls, for its arrow keys).
+    driver.execute_script("document.activeElement && document.activeElement.blur()")
+    seen = []
+    while len(seen) < 7:
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+        if not focused(driver).startswith("mgx-graph"):
+            seen.append(focused(driver))
+    assert seen == [
+        "mgx-show-lab",
+        "mgx-show-steps",
+        "mgx-zoom Size of the drawing",
+        "mgx-nudge",
+        "mgx-rate",
+        "mgx-leaf-slider x",
+        "mgx-leaf-number x, any number",
+    ]
+    # Arrow keys on a slider move it one step, and the graph follows.
+    slider = page.find(f'.mgx-leaf[data-mgx-leaf="{order.index(x)}"] .mgx-leaf-slider')
+    step = float(slider.get_attribute("step"))
+    slider.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    shown = page.read()
+    assert shown["leaves"][order.index(x)] == 2.0 + 2 * step
+    assert (
+        slider.get_attribute("aria-valuetext") == f"{2.0 + 2 * step!r}; out = {shown_output(shown)}"
+    )
+    check_against_python(out, shown, Differences())
+    # The number box takes a number with Enter; the page's own arrow keys stay with the lab.
+    box = page.find(f'.mgx-leaf[data-mgx-leaf="{order.index(x)}"] .mgx-leaf-number')
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("0.25", Keys.ENTER)
+    assert page.read()["leaves"][order.index(x)] == 0.25
+    step_before = page.player.get_attribute("data-step")
+    driver.execute_script("document.activeElement.blur()")
+    page.driver.find_element(page.by.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
+    assert page.player.get_attribute("data-step") == step_before
+    # Enter in the learning rate box nudges.
+    rate = page.find(".mgx-rate")
+    rate.send_keys(Keys.CONTROL, "a")
+    rate.send_keys("0.5", Keys.ENTER)
+    assert "learning rate 0.5" in page.find(".mgx-lab-report").text
+    # Every control has a name a screen reader says; results are announced.
+    unnamed = driver.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.mgx-lab input, .mgx-lab button'))"
+        ".filter((e) => !(e.getAttribute('aria-label') || e.closest('label')"
+        " || e.textContent.trim())).map((e) => e.outerHTML);",
+        page.player,
+    )
+    assert unnamed == []
+    assert page.find(".mgx-lab-report").get_attribute("aria-live") == "polite"
+    assert page.errors() == []
+
+
+def shown_output(shown: dict) -> str:
+    return format_number(float(shown["output"]))
+
+
+def test_lab_and_steps_take_turns_each_with_its_own_numbers(driver, house):
+    loss, model, pages, _ = house
+    page = LabPage(driver, pages["values"])
+    recorded = page.read()["holders"]
+    controls = page.leaf_controls()
+    page.move(controls[0]["node"], controls[0]["max"] * 0.9)
+    live = page.read()["holders"]
+    assert live != recorded
+    page.press("show-steps")
+    assert page.player.get_attribute("data-showing") == "steps"
+    assert page.find(".mgx-panel").is_displayed() and not page.find(".mgx-lab").is_displayed()
+    assert page.find(".mgx-next").is_displayed()
+    page.press("last")  # the recording's last step: every number, as recorded
+    assert page.read()["holders"] == recorded
+    player = BackpropPlayer(loss, model=model)
+    assert page.find(".mgx-panel .mgx-title-text").text == player.steps[-1].title
+    page.press("show-lab")
+    assert page.player.get_attribute("data-showing") == "lab"
+    assert page.read()["holders"] == live  # the lab's numbers are kept
+    assert not page.find(".mgx-next").is_displayed() and page.find(".mgx-lab").is_displayed()
+    assert page.find(".mgx-show-lab").get_attribute("aria-pressed") == "true"
+    assert page.errors() == []
+
+
+def test_the_lab_on_its_own_has_no_step_through(driver, tmp_path):
+    out, _, w, _ = hand_made_graph()
+    path = explain(out, tmp_path / "alone.html", parameters=[w], live=True, step_through=False)
+    page = LabPage(driver, path)
+    assert page.find_all(".mgx-modes") == [] and page.find_all(".mgx-all-steps") == []
+    assert not page.find(".mgx-next").is_displayed() and not page.find(".mgx-panel").is_displayed()
+    assert page.find(".mgx-zoom").is_displayed() and page.find(".mgx-lab").is_displayed()
+    page.move(topological_order(out).index(w), 0.9, how="number")
+    check_against_python(out, page.read(), Differences())
+    assert page.errors() == []
+
+
+def test_two_labs_in_one_notebook_page_work_on_their_own(driver, tmp_path):
+    first, _, w, _ = hand_made_graph()
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    second = (a * b).exp()
+    second.label = "e"
+    cells = [
+        BackpropPlayer(first, parameters=[w], live=True)._repr_html_(),
+        BackpropPlayer(second, live=True)._repr_html_(),
+    ]
+    path = tmp_path / "notebook.html"
+    path.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        + "".join(f'<div class="cell" style="width:800px">{c}</div>' for c in cells)
+        + "</body></html>",
+        encoding="utf-8",
+    )
+    page = LabPage(driver, path)
+    players = page.find_all(".mgx-player")
+    assert [p.get_attribute("data-mgx-lab-started") for p in players] == ["", ""]
+    second_page = LabPage.__new__(LabPage)
+    second_page.driver, second_page.by, second_page.player = driver, page.by, players[1]
+    first_before = page.read()
+    second_page.move(topological_order(second).index(a), 0.5, how="number")
+    check_against_python(second, second_page.read(), Differences())
+    assert page.read()["holders"] == first_before["holders"]  # the first lab did not move
+    assert page.errors() == []
+
+
+# ----------------------------------------------------------------------
+# On a classroom screen and in a notebook: numbers stay in their boxes
+# ----------------------------------------------------------------------
+
+EXTREMES = {"size": -7.777e100, "bedrooms": 1.234567e-150, "location": -0.001234567}
+"""Leaves set to numbers whose texts are as long as any (three-digit exponents)."""
+
+PAGE_LAYOUT = """
+const player = arguments[0];
+const box = (selector) => {
+  const r = player.querySelector(selector).getBoundingClientRect();
+  return [r.left, r.top, r.right, r.bottom];
+};
+const figure = player.querySelector(".mgx-graph");
+return {
+  scrollY: window.scrollY, innerWidth: innerWidth, innerHeight: innerHeight,
+  bar: box(".mgx-lab-bar"), nudge: box(".mgx-nudge"), lab: box(".mgx-lab"),
+  drawing: [figure.scrollWidth, figure.clientWidth, figure.scrollHeight, figure.clientHeight],
+  scale: Number(player.dataset.scale),
+};
+"""
+
+
+def set_extremes(page: LabPage, root: Value) -> None:
+    order = topological_order(root)
+    for leaf in order:
+        if leaf.label in EXTREMES:
+            page.move(order.index(leaf), EXTREMES[leaf.label], how="number")
+    assert page.read()["problem"] is None
+
+
+@pytest.mark.parametrize("view", ["network", "values"])
+def test_at_classroom_size_the_lab_fits_and_no_number_spills_out(driver, house, viewport, view):
+    from test_player_browser import CLASSROOM, SMALLEST_TEXT_PX
+
+    loss, _, pages, _ = house
+    viewport(*CLASSROOM)
+    page = LabPage(driver, pages[view])
+    set_extremes(page, loss)
+    page.press("nudge")
+    layout = driver.execute_script(PAGE_LAYOUT, page.player)
+    assert layout["scrollY"] == 0, layout  # the drawing and the lab fill the window
+    for part in ("bar", "nudge", "lab"):  # the sliders scroll inside the lab's box
+        left, top, right, bottom = layout[part]
+        assert left >= 0 and right <= CLASSROOM[0] and top >= 0 and bottom <= CLASSROOM[1], part
+    if view == "network":  # a layer of 8 neurons fits the screen's width, as in the player
+        width, client_width, _, _ = layout["drawing"]
+        assert width <= client_width + 1, layout
+    measured = text_sizes(driver, page.player)
+    assert measured["cut"] == [], measured["cut"][:5]
+    assert min(px for _, px in measured["sizes"]) >= SMALLEST_TEXT_PX - 0.01
+    long_texts = driver.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.mgx-graph text[textLength]'),"
+        " (e) => e.textContent);",
+        page.player,
+    )
+    assert any("e+1" in text or "e-1" in text for text in long_texts)  # narrowed to fit
+    assert page.errors() == []
+    print(
+        f"\n{view} view lab at {CLASSROOM[0]}x{CLASSROOM[1]}: drawing scale {layout['scale']}, "
+        f"{len(long_texts)} long numbers narrowed to fit their cells"
+    )
+
+
+def test_in_a_notebook_cell_the_lab_fits_its_width(driver, house, viewport, tmp_path):
+    from test_player_browser import NOTEBOOK_WIDTH
+
+    loss, model, _, _ = house
+    cell = BackpropPlayer(loss, model=model, view="network", live=True)._repr_html_()
+    path = tmp_path / "notebook.html"
+    path.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+        f'<div class="cell" style="width:{NOTEBOOK_WIDTH}px">{cell}</div></body></html>',
+        encoding="utf-8",
+    )
+    viewport(NOTEBOOK_WIDTH + 40, 900)
+    page = LabPage(driver, path)
+    set_extremes(page, loss)
+    widths = driver.execute_script(
+        "const cell = document.querySelector('.cell');"
+        "return [cell.getBoundingClientRect().width, cell.scrollWidth,"
+        " cell.querySelector('.mgx-lab').scrollWidth, cell.querySelector('.mgx-lab').clientWidth];"
+    )
+    assert widths[1] <= widths[0] + 1 and widths[2] <= widths[3] + 1, widths
+    assert text_sizes(driver, page.player)["cut"] == []
     assert page.errors() == []

@@ -270,8 +270,8 @@ function startLab(player) {
       "Nudge with learning rate " + pythonRepr(rate) + ": " + name + " went from " +
       formatNumber(before) + " to " + formatNumber(after) + ", a change of " +
       formatNumber(change) + ". The blame predicted " + formatNumber(predicted) +
-      " (first order: -learning rate × the sum of blame² over the " + lab.knobs.length +
-      " knobs). " + verdict;
+      " (to first order: minus the learning rate times the sum of blame² over the " +
+      lab.knobs.length + " knobs). " + verdict;
     panel.report.setAttribute("data-before", pythonRepr(before));
     panel.report.setAttribute("data-after", pythonRepr(after));
     panel.report.setAttribute("data-predicted", pythonRepr(predicted));
