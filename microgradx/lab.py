@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 from dataclasses import dataclass
 from numbers import Real
 
@@ -119,12 +120,13 @@ def slider_range(x: float) -> tuple[float, float, float]:
     2|x|, so that the slider can halve the number, double it, or change its sign;
     ``SLIDER_STEPS`` steps from end to end. The number box beside it takes any number.
     """
-    wanted = min(2.0 * abs(x), 1e308)
+    wanted = 2.0 * abs(x)
     reach, factors = 1.0, (2.0, 2.5, 2.0)  # 1, 2, 5, 10, 20, 50, ...
     k = 0
     while reach < wanted:
         reach *= factors[k % 3]
         k += 1
+    reach = min(reach, sys.float_info.max)  # a number near the largest float: up to it
     return -reach, reach, reach / SLIDER_STEPS
 
 

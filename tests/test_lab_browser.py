@@ -308,7 +308,7 @@ def test_random_graphs_with_every_op_give_python_numbers(driver, tmp_path):
     differences = Differences()
     refused = []
 
-    @settings(max_examples=3, deadline=None, derandomize=True, phases=[Phase.generate])
+    @settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.generate])
     @given(st.data())
     def pages_agree(data):
         root = graph_with_every_op(data.draw)
@@ -473,7 +473,7 @@ def test_sums_add_up_as_the_python_that_wrote_the_page(driver, tmp_path):
     ]
     floats = st.floats(-1e10, 1e10, allow_nan=False) | st.floats(-1, 1, allow_nan=False)
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=40, deadline=None)
     @given(st.lists(st.lists(floats, min_size=1, max_size=12), min_size=1, max_size=20))
     def sums_agree(lists):
         for compensated in (False, True):
@@ -509,7 +509,7 @@ def test_the_page_writes_full_numbers_as_python_s_repr(driver, tmp_path):
     ]
     assert driver.execute_script(script, edges) == [repr(x) for x in edges]
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
     def reprs_agree(xs):
         assert driver.execute_script(script, xs) == [repr(x) for x in xs]
