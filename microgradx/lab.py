@@ -400,7 +400,7 @@ def _checked_numbers(order: Sequence[Value], numbers: object) -> dict[Value, flo
         )
     leaves = {node for node in order if not node.children}
     checked: dict[Value, float] = {}
-    for leaf, number in numbers.items():  # type: ignore[attr-defined]
+    for leaf, number in numbers.items():
         if not isinstance(leaf, Value) or leaf not in leaves:
             raise ValueError(
                 f"rerun() can set the leaves of this graph only (its inputs, knobs and "

@@ -203,7 +203,7 @@ def script_data(recording: Recording, drawing: Drawing, keyboard: str, zoom: str
             }
         )
     largest = max((abs(b) for b in snapshot.blame), default=0.0)
-    data = {
+    data: dict[str, Any] = {
         "keyboard": keyboard,
         "view": drawing.view,
         "zoom": zoom,

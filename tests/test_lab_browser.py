@@ -773,6 +773,10 @@ def test_lab_and_steps_take_turns_each_with_its_own_numbers(driver, house):
     page.press("show-lab")
     assert page.player.get_attribute("data-showing") == "lab"
     assert page.read()["holders"] == live  # the lab's numbers are kept
+    from selenium.webdriver.support.ui import Select
+
+    Select(page.find(".mgx-zoom")).select_by_value("natural")  # a new size, the same numbers
+    assert page.read()["holders"] == live
     assert not page.find(".mgx-next").is_displayed() and page.find(".mgx-lab").is_displayed()
     assert page.find(".mgx-show-lab").get_attribute("aria-pressed") == "true"
     assert page.errors() == []

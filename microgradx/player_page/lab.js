@@ -102,7 +102,7 @@ function startLab(player) {
   // ------------------------------------------------------------------
 
   let leaves = recordedLeaves.slice();
-  let numbers = compute(leaves);
+  let numbers = null; // what the leaves give (below: computed once the panel is found)
   const history = []; // earlier leaf numbers, for Undo
   let gesture = null; // the slider being dragged, if any
   const timing = { compute: 0, paint: 0, count: 0 };
@@ -387,6 +387,21 @@ function startLab(player) {
     if (group) group.classList.add("mgx-fixed");
   }
 
+  // The recorded leaves, computed here: the recorded numbers, unless this browser
+  // cannot compute them (then it says why, and shows the recording's).
+  try {
+    numbers = compute(leaves);
+  } catch (error) {
+    if (!(error instanceof LabProblem)) throw error;
+    const recorded = hook.data.nodes;
+    numbers = {
+      data: nodes.map((node) => node.data),
+      local: nodes.map((node) => node.local),
+      blame: recorded.map((node) => Number(node.blame)),
+      largest: Number(hook.data.largestBlame),
+    };
+    showProblem(error);
+  }
   panel.box.hidden = false;
   showing(lab.startWith);
 

@@ -555,7 +555,7 @@
     controls.slider.addEventListener("input", () => goTo(Number(controls.slider.value)));
     controls.zoom.addEventListener("change", () => {
       sizeDrawing();
-      show(current);
+      if (player.dataset.showing !== "lab") show(current); // the lab keeps its own numbers
     });
     (data.keyboard === "page" ? document : player).addEventListener("keydown", onKey);
     window.addEventListener("resize", sizeDrawing);
