@@ -205,7 +205,7 @@ function startLab(player) {
     if (given.length > 0) where += ", with " + given.join(", ");
     panel.problem.textContent =
       "Cannot compute " + where + ": " + problem.reason + ". The drawing keeps the last " +
-      "numbers that worked; move the slider back, or press Undo.";
+      "numbers that worked; change it back, or press Undo.";
     panel.problem.hidden = false;
   }
 
@@ -255,16 +255,16 @@ function startLab(player) {
       verdict = "Every knob's blame is 0, so the nudge moves nothing.";
     } else if (change > 0) {
       verdict =
-        name + " rose instead of falling: the learning rate is too big for this step " +
-        "(it jumped past the low point). Undo and try a smaller one.";
+        "Instead of falling, " + name + " rose: the learning rate is too big for this " +
+        "step (it jumped past the low point). Undo and try a smaller one.";
     } else {
       const ratio = change / predicted;
       const share = Math.round(ratio * 100) + "% of the prediction";
       if (ratio > 0.8 && ratio < 1.25) verdict = "The prediction held: the change is " + share + ".";
       else if (ratio <= 0.8) {
-        verdict = name + " fell by less than predicted (" + share + "): the slope changes " +
+        verdict = "It fell by less than predicted (" + share + "): the slope changes " +
           "over a step this long. A smaller learning rate follows the blame more closely.";
-      } else verdict = name + " fell by more than predicted (" + share + ").";
+      } else verdict = "It fell by more than predicted (" + share + ").";
     }
     panel.report.textContent =
       "Nudge with learning rate " + pythonRepr(rate) + ": " + name + " went from " +
