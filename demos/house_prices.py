@@ -325,16 +325,22 @@ PICTURES = {
     "network": ("house_prices_network.svg", "house_prices_network_backprop.html"),
 }
 """The files save_pictures writes into OUTPUT, per view: the drawing, and its page."""
+LAB_PAGE = "house_prices_lab.html"
+"""The live lab of the first guess (network view): a slider per input, knob and the
+true price, and Nudge."""
 
 
 def save_pictures(loss: Value, model: MLP, focus: Value | None = None) -> list[Path]:
-    """Write the first guess's blame graph and its step-through page, in both views.
+    """Write the first guess's blame graph and its step-through page, in both views,
+    and its live lab.
 
     The values view draws every value and op; the network view one node per neuron,
     one line per weight. ``loss`` is the error of one house right after backward(),
     before any knob is nudged, so every node shows the numbers of the pass just told.
-    ``focus`` is the knob whose chain rule the network page spells out. Returns the
-    files written (none when no Graphviz renderer is found).
+    ``focus`` is the knob whose chain rule the network page spells out. The lab
+    (network view) lets a learner change the house, any knob or the true price and
+    watch every number move, and take one nudge at a time. Returns the files written
+    (none when no Graphviz renderer is found).
     """
     from microgradx.graph import render
     from microgradx.player import explain
@@ -355,6 +361,18 @@ def save_pictures(loss: Value, model: MLP, focus: Value | None = None) -> list[P
                     title=f"A house price, step by step ({view} view)",
                 )
             )
+        written.append(
+            explain(
+                loss,
+                OUTPUT / LAB_PAGE,
+                model=model,
+                view="network",
+                focus=focus,
+                live=True,
+                learning_rate=LEARNING_RATE,
+                title="A house price: the live lab",
+            )
+        )
     except (RendererNotFoundError, RenderError) as error:
         print(f"   (No blame graph: {error})")
         return written
@@ -362,8 +380,12 @@ def save_pictures(loss: Value, model: MLP, focus: Value | None = None) -> list[P
     print("   its local derivative (values view), and the network, one node per neuron and one")
     print("   line per weight (network view); each with a page that replays it step by step.")
     print("   Open them in a browser:")
-    for path in written:
+    for path in written[:-1]:
         print(f"     {path}")
+    print("   And the live lab: change the house, a knob or the true price, and every number")
+    print("   and blame moves; press Nudge to take one step and compare the new error with")
+    print("   what the blame predicted:")
+    print(f"     {written[-1]}")
     print()
     return written
 

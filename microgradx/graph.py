@@ -81,6 +81,7 @@ from microgradx.labels import (
     POSITIVE_BLAME_COLOUR,
     ROLE_COLOURS,
     ROLE_NAMES,
+    ROOMY_NUMBER,
     blame_colour,
     escape_text,
     format_number,
@@ -483,7 +484,11 @@ class Slot:
     in the node's blame colour; no text). ``text`` is the text drawn now, and
     ``prefix`` the words before the number in it ("data ", "out ", "b "). ``fill``,
     when set, is the colour of the text's table cell while the node's blame is not
-    known; once known, the cell is painted in the blame's colour.
+    known; once known, the cell is painted in the blame's colour. ``holds``: the
+    text's element also carries the node's numbers (``data-value``, ``data-blame``),
+    as the network view's knob cells do for their weight or bias. ``room``: how
+    wide the text may be drawn, in points, where no cell shows it (an edge label of
+    the live lab); 0 when there is no limit or its cell sets it.
     """
 
     kind: str
@@ -492,6 +497,8 @@ class Slot:
     fill: str = ""
     child: int = 0
     prefix: str = ""
+    holds: bool = False
+    room: float = 0.0
 
 
 @dataclass
@@ -499,7 +506,9 @@ class Drawing:
     """A blame graph, the snapshot it was drawn from, and where its numbers sit.
 
     ``slots`` maps the SVG id of each node or edge group to the slots inside it,
-    in the order their texts appear in the group.
+    in the order their texts appear in the group. ``holders`` maps the SVG id of
+    each group that stands for one node to that node: the page writes the node's
+    numbers on it (``data-value``, ``data-blame``).
     """
 
     graph: BlameGraph
@@ -508,6 +517,7 @@ class Drawing:
     slots: dict[str, list[Slot]] = field(default_factory=dict)
     focus: Any = None
     """Network view: what the player spells out (see ``microgradx.network_view``)."""
+    holders: dict[str, int] = field(default_factory=dict)
 
 
 def check_view(view: object, model: Any) -> str:
@@ -547,12 +557,16 @@ def drawing_of(
     format: str = "svg",
     progressive: bool = False,
     focus: Value | None = None,
+    live: bool = False,
 ) -> Drawing:
     """``draw_dot``'s work, with what the player needs kept: the snapshot and the slots.
 
     With ``progressive=True`` (the player) the blame shown is the snapshot's
     ``blame`` (this root's alone, whether or not ``backward()`` has run), and every
-    cell is made wide enough for each text the player will show in it.
+    cell is made wide enough for each text the player will show in it. With
+    ``live=True`` (the live lab, where a learner sets the leaves to any number) every
+    cell and edge label that shows a number has room for a long one
+    (``labels.ROOMY_NUMBER``; the page narrows a longer text to fit).
     """
     if not isinstance(root, Value):
         raise TypeError(
@@ -578,6 +592,7 @@ def drawing_of(
             legend=legend,
             max_nodes=max_nodes,
             focus=focus,
+            live=live,
         )
     else:
         builder = _ValuesView(
@@ -585,6 +600,7 @@ def drawing_of(
             progressive=progressive,
             show_passed_blame=show_passed_blame,
             legend=legend,
+            live=live,
         )
     return builder.build(format, rankdir)
 
@@ -632,15 +648,21 @@ def blame_texts(snapshot: GraphSnapshot, i: int, blame: float | None) -> tuple[s
     return f"blame {format_number(blame)}", f"sum of {paths} paths" if paths > 1 else ""
 
 
-def reserved_blame_texts(snapshot: GraphSnapshot, i: int) -> list[str]:
-    """Every text the player shows in node i's blame cell, step by step."""
+def reserved_blame_texts(snapshot: GraphSnapshot, i: int, live: bool = False) -> list[str]:
+    """Every text the player shows in node i's blame cell, step by step (and with
+    ``live``, the lab's: any number)."""
     paths = snapshot.paths[i]
-    texts = ["blame ?"]
+    texts = ["blame ?", *reserved_number_texts("blame ", live)]
     for share in snapshot.blame_reached[i][:-1]:
         texts.append(f"so far {format_number(share.total_after)}")
     if paths > 1:
         texts += [f"from {paths} paths", f"{paths - 1} of {paths} paths", f"sum of {paths} paths"]
     return texts
+
+
+def reserved_number_texts(prefix: str, live: bool) -> list[str]:
+    """With ``live``, a long text a cell showing ``prefix`` and a number must hold."""
+    return [f"{prefix}{ROOMY_NUMBER}"] if live else []
 
 
 # ----------------------------------------------------------------------
@@ -658,9 +680,11 @@ class _ValuesView:
         progressive: bool,
         show_passed_blame: bool,
         legend: bool,
+        live: bool = False,
     ) -> None:
         self.snapshot = snapshot
         self.progressive = progressive
+        self.live = live
         if progressive:
             self.blame: Sequence[float] | None = snapshot.blame
         elif snapshot.grads[snapshot.root] != 0.0:
@@ -685,7 +709,8 @@ class _ValuesView:
                 self.add_neuron_box(graph, block)
         for i in range(len(self.snapshot.values)):
             self.add_edges(graph, i)
-        return Drawing(graph, self.snapshot, "values", self.slots)
+        holders = {f"value-{i}": i for i in range(len(self.snapshot.values))}
+        return Drawing(graph, self.snapshot, "values", self.slots, holders=holders)
 
     def blocks(self) -> list[int | tuple[int, int]]:
         """What to declare, in reading order: single nodes, and neuron boxes as a whole.
@@ -762,7 +787,8 @@ class _ValuesView:
             )
 
     def value_label(self, i: int) -> str:
-        """One row: name | data | blame, as an HTML-like table."""
+        """One row: name | data | blame, as an HTML-like table. In the live lab, where a
+        cell must hold any number, two rows: name | data, and the blame below."""
         snapshot = self.snapshot
         role = snapshot.roles[i]
         fill = ROLE_COLOURS["input" if role == "constant" else role]
@@ -773,20 +799,27 @@ class _ValuesView:
             cells.append(cell(name, fill=fill, bold=bool(snapshot.labels[i])))
             slots.append(Slot("name", i, visible_text(name)))
         data = f"data {format_number(snapshot.data[i])}"
-        cells.append(cell(data, fill=fill))
+        cells.append(cell(data, fill=fill, reserve=reserved_number_texts("data ", self.live)))
         slots.append(Slot("data", i, data, prefix="data "))
         blame = None if self.blame is None else self.blame[i]
         first, second = blame_texts(snapshot, i, blame)
-        reserve = reserved_blame_texts(snapshot, i) if self.progressive else ()
+        reserve = reserved_blame_texts(snapshot, i, self.live) if self.progressive else ()
         blame_fill = NO_BLAME_COLOUR if blame is None else blame_colour(blame, self.largest_blame)
         cells.append(cell([first, second] if second else first, fill=blame_fill, reserve=reserve))
         slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
         if second:
             slots.append(Slot("paths", i, second))
         border = 3 if role == "parameter" else 0
+        rows = f"<tr>{''.join(cells)}</tr>"
+        if self.live:
+            span = len(cells) - 1
+            below = cells[-1]
+            if span > 1:
+                below = below.replace("<td ", f'<td colspan="{span}" ', 1)
+            rows = f"<tr>{''.join(cells[:-1])}</tr><tr>{below}</tr>"
         return (
             f'<<table border="{border}" cellborder="1" cellspacing="0" '
-            f'cellpadding="{CELL_PADDING}"><tr>{"".join(cells)}</tr></table>>'
+            f'cellpadding="{CELL_PADDING}">{rows}</table>>'
         )
 
     # --- edges ---------------------------------------------------------
@@ -799,16 +832,32 @@ class _ValuesView:
         for k, (j, local_grad) in enumerate(zip(snapshot.children[i], snapshot.local_grads[i])):
             edge_id = f"edge-{j}-{i}-{k}"
             local = f"local {format_number(local_grad)}"
-            slots = [Slot("local", i, local, child=k)]
+            room = self.edge_label_room() if self.live else 0.0
+            slots = [Slot("local", i, local, child=k, room=room)]
             text = escape_text(local)
             if self.show_passed_blame and self.blame is not None:
                 passed = f"passes blame {format_number(local_grad * self.blame[i])}"
-                slots.append(Slot("passed", i, passed, child=k))
+                slots.append(Slot("passed", i, passed, child=k, room=room))
                 text += f"<br/>{escape_text(passed)}"
             self.slots[edge_id] = slots
+            if self.live:
+                text = self.roomy_edge_label(text)
             tied = {"decorate": "true"} if snapshot.paths[j] >= 3 else {}
             graph.edge(f"v{j}", f"v{i}_op", label=f"<{text}>", id=edge_id, **tied)
         graph.edge(f"v{i}_op", f"v{i}", id=f"edge-op-{i}")
+
+    def edge_label_room(self) -> float:
+        """How wide an edge label of the live lab may be: a long number's width."""
+        words = ["local ", *(["passes blame "] if self.show_passed_blame else [])]
+        return max(text_width(f"{text}{ROOMY_NUMBER}", SMALL_FONT_SIZE) for text in words)
+
+    def roomy_edge_label(self, text: str) -> str:
+        """An edge label in a borderless cell with room for a long number (live lab)."""
+        return (
+            '<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>'
+            f'<td width="{self.edge_label_room():g}" align="left" balign="left">{text}</td>'
+            "</tr></table>"
+        )
 
     # --- legend --------------------------------------------------------
 

@@ -87,6 +87,13 @@ def format_number(x: float) -> str:
     return text + ".0"
 
 
+ROOMY_NUMBER = "-0.001234"
+"""A long number as ``format_number`` writes it (9 characters; the longest, like
+``-8.888e+308``, have 11). Where a learner can set a leaf to any number (the live
+lab), a cell that shows a number has room for this one, and the page narrows a text
+that is longer still until it fits its cell."""
+
+
 # ----------------------------------------------------------------------
 # Colours
 # ----------------------------------------------------------------------

@@ -49,6 +49,7 @@ from microgradx.graph import (
     cell,
     new_graph,
     reserved_blame_texts,
+    reserved_number_texts,
 )
 from microgradx.labels import (
     NEGATIVE_BLAME_COLOUR,
@@ -316,8 +317,11 @@ class NetworkView:
         legend: bool,
         max_nodes: int | None,
         focus: Value | None,
+        live: bool = False,
     ) -> None:
         self.snapshot = snapshot
+        self.live = live
+        """The live lab: every cell that shows a number has room for any number."""
         self.shape = network_shape(snapshot, model)
         self.names = network_names(snapshot, self.shape)
         self.progressive = progressive
@@ -360,7 +364,23 @@ class NetworkView:
         for layer in self.shape.layers:
             for neuron in layer:
                 self.add_weight_edges(graph, neuron)
-        return Drawing(graph, self.snapshot, "network", self.slots, focus=self.focus)
+        return Drawing(
+            graph, self.snapshot, "network", self.slots, focus=self.focus, holders=self.holders()
+        )
+
+    def holders(self) -> dict[str, int]:
+        """The groups that stand for one node: inputs, constants and the loss, and each
+        neuron (for its output). Knob cells carry their own numbers (``Slot.holds``)."""
+        holders = {
+            group: slots[0].node
+            for group, slots in self.slots.items()
+            if group.startswith("value-")
+        }
+        for layer in self.shape.layers:
+            for neuron in layer:
+                assert neuron.output is not None  # checked by network_shape
+                holders[f"neuron-{neuron.layer}-{neuron.number}"] = neuron.output
+        return holders
 
     # --- nodes ---------------------------------------------------------
 
@@ -374,7 +394,8 @@ class NetworkView:
         slots.append(Slot("name", i, visible_text(name)))
         data = f"data {format_number(snapshot.data[i])}"
         slots.append(Slot("data", i, data, prefix="data "))
-        top = [_cell(name, fill=fill, bold=True), _cell(data, fill=fill)]
+        roomy = reserved_number_texts("data ", self.live)
+        top = [_cell(name, fill=fill, bold=True), _cell(data, fill=fill, reserve=roomy)]
         if title:  # the loss: its formula is long, so its number goes below it
             rows = [top[:1], [top[1], self.blame_cell(i, slots)]]
         else:
@@ -384,7 +405,7 @@ class NetworkView:
     def blame_cell(self, i: int, slots: list[Slot]) -> str:
         blame = None if self.blame is None else self.blame[i]
         first, second = blame_texts(self.snapshot, i, blame)
-        reserve = reserved_blame_texts(self.snapshot, i) if self.progressive else ()
+        reserve = reserved_blame_texts(self.snapshot, i, self.live) if self.progressive else ()
         fill = NO_BLAME_COLOUR if blame is None else blame_colour(blame, self.largest_blame)
         slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
         if second:
@@ -406,7 +427,11 @@ class NetworkView:
                 row.edge(_neuron_node(left), _neuron_node(right), style="invis")
 
     def neuron_label(self, neuron: NeuronParts) -> str:
-        """Name and bias, output, its blame; and a cell per weight, where its edge ends."""
+        """Name and bias, output, its blame; and a cell per weight, where its edge ends.
+
+        In the live lab, where each number needs room for any number, the bias gets a
+        row of its own, so that a layer of 8 neurons still fits a classroom screen.
+        """
         snapshot = self.snapshot
         out = neuron.output
         assert out is not None  # checked by network_shape
@@ -420,16 +445,18 @@ class NetworkView:
         slots.append(Slot("name", out, visible_text(title)))
         if neuron.bias is not None:
             text = f"b {format_number(snapshot.data[neuron.bias])}"
-            top.append(self.knob_cell(neuron.bias, text, port="b"))
-            slots.append(Slot("data", neuron.bias, text, fill=knob_fill, prefix="b "))
+            top.append(self.knob_cell(neuron.bias, text, port="b", prefix="b "))
+            slots.append(Slot("data", neuron.bias, text, fill=knob_fill, prefix="b ", holds=True))
         data = f"out {format_number(snapshot.data[out])}"
         slots.append(Slot("data", out, data, prefix="out "))
-        body = [top, [_cell(data, fill=role_fill)], [self.blame_cell(out, slots)]]
+        out_cell = _cell(data, fill=role_fill, reserve=reserved_number_texts("out ", self.live))
+        rows = [top] if not self.live else [[cell] for cell in top]  # the lab: the bias below
+        body = [*rows, [out_cell], [self.blame_cell(out, slots)]]
         knobs = []
         for k, w in enumerate(neuron.weights, start=1):
             text = f"w{k}"
             knobs.append(self.knob_cell(w, text, port=f"w{k}"))
-            slots.append(Slot("name", w, text, fill=knob_fill))
+            slots.append(Slot("name", w, text, fill=knob_fill, holds=True))
         frame = '<table border="1" cellborder="0" cellspacing="0" cellpadding="0" style="rounded">'
         if self.rankdir in ("LR", "RL"):
             knob_column = _grid([[knob] for knob in knobs], border=0)
@@ -440,12 +467,14 @@ class NetworkView:
         rows = [*body, knobs] if self.rankdir == "BT" else [knobs, *body]
         return f"<{_grid(rows, border=1, rounded=True)}>"
 
-    def knob_cell(self, knob: int, text: str, port: str) -> str:
+    def knob_cell(self, knob: int, text: str, port: str, prefix: str = "") -> str:
+        """A knob's cell: ``w1`` (its name) or, with a ``prefix``, its number: ``b 0.0``."""
         blame = None if self.blame is None else self.blame[knob]
         fill = (
             ROLE_COLOURS["parameter"] if blame is None else blame_colour(blame, self.largest_blame)
         )
-        return _cell(text, fill=fill).replace("<td ", f'<td port="{port}" ', 1)
+        roomy = reserved_number_texts(prefix, self.live) if prefix else []
+        return _cell(text, fill=fill, reserve=roomy).replace("<td ", f'<td port="{port}" ', 1)
 
     def add_loss(self, graph: Any) -> None:
         """The loss node, fed by the last layer and the constants the loss reads."""

@@ -437,30 +437,82 @@ def _value_power_fits(bound: float, base: float, exponent: float) -> bool:
 # The table
 # ----------------------------------------------------------------------
 
-JS_HELPERS = """
-const LARGEST_EXP_INPUT = Math.log(1.7976931348623157e308);
-function fail(message) { throw new RangeError(message); }
-function finite(slopes) {
+SUM_IS_COMPENSATED = sum([1.0, 1e100, 1.0, -1e100]) == 2.0
+"""Whether this Python's ``sum()`` of floats is compensated (CPython 3.12 and later).
+
+``sum`` and ``dot`` add their terms with the built-in ``sum()``. Up to Python 3.11 it
+adds left to right, one rounding per term; from 3.12 on it keeps the rounding error
+of every addition in a second float and adds that in at the end (Neumaier's
+improvement of Kahan's compensated summation), so ``sum([1.0, 1e100, 1.0, -1e100])``
+is 2.0 instead of 0.0. The lab page mirrors the summation of the Python that wrote it."""
+
+JS_HELPERS = f"""
+const LARGEST_EXP_INPUT = {LARGEST_EXP_INPUT!r};
+function fail(message) {{ throw new RangeError(message); }}
+function finite(slopes) {{
   if (!slopes.every(Number.isFinite)) fail("a slope is too large for a float");
   return slopes;
-}
-function realPower(x, n) {
+}}
+function realPower(x, n) {{
   if (x === 0 && n < 0) fail("0 to a negative power divides by zero");
   if (x < 0 && !Number.isInteger(n)) fail("a negative number to a fractional power is complex");
-  const out = Math.pow(x, n);
+  const out = pythonPower(x, n);
   if (!Number.isFinite(out)) fail("the power is too large for a float");
   return out;
-}
-function sumOf(terms) { let total = 0; for (const t of terms) total += t; return total; }
-function dotOf(weights, inputs) {
+}}
+function pythonPower(x, n) {{
+  if (n === 0) return 1;
+  if (x === 0) return isOddInteger(n) ? x : 0;
+  let negate = false;
+  if (x < 0) {{
+    x = -x;
+    negate = isOddInteger(n);
+  }}
+  if (x === 1) return negate ? -1 : 1;
+  const out = Math.pow(x, n);
+  return negate ? -out : out;
+}}
+function isOddInteger(n) {{ return Number.isInteger(n) && Math.abs(n % 2) === 1; }}
+function sumOf(terms) {{
+  return COMPENSATED_SUM ? compensatedSum(terms) : leftToRightSum(terms);
+}}
+function leftToRightSum(terms) {{
   let total = 0;
-  for (let i = 0; i < weights.length; i++) total += weights[i] * inputs[i];
+  for (const t of terms) total += t;
   return total;
-}
+}}
+function compensatedSum(terms) {{
+  if (terms.length === 0) return 0;
+  let high = 0 + terms[0];
+  let low = 0;
+  for (let k = 1; k < terms.length; k++) {{
+    const x = terms[k];
+    const t = high + x;
+    if (Math.abs(high) >= Math.abs(x)) low += (high - t) + x;  // the rounding error of t
+    else low += (x - t) + high;
+    high = t;
+  }}
+  return low !== 0 && Number.isFinite(low) ? high + low : high;
+}}
+function dotOf(weights, inputs) {{
+  return sumOf(weights.map((w, i) => w * inputs[i]));
+}}
 """
-"""The JavaScript the rules' ``js`` code calls, mirroring the Python helpers above:
-``fail`` is ``OutOfDomain``, ``finite`` is ``_finite_slopes``, ``realPower`` is
-``_real_power``; ``sumOf`` and ``dotOf`` add up in the same order as ``sum``."""
+"""The JavaScript the rules' ``js`` code calls, mirroring the Python helpers above and
+the float arithmetic of CPython itself:
+
+* ``fail`` is ``OutOfDomain``, ``finite`` is ``_finite_slopes``, ``realPower`` is
+  ``_real_power``; ``LARGEST_EXP_INPUT`` is this module's number, written out.
+* ``pythonPower`` is CPython's ``float ** float``: it settles 0, 1 and negative bases
+  itself (``(-2.0) ** 3`` is ``-(2.0 ** 3)``) and leaves positive bases to the
+  library's ``pow``: the C library's in Python, the browser's ``Math.pow`` in the
+  page. The two may round the last bit differently, as may their ``exp``, ``log``,
+  ``tanh``, ``sin``, ``cos`` (see ``microgradx.lab``).
+* ``sumOf`` is the built-in ``sum()`` of floats: ``0 + t1``, then every next term;
+  left to right (``leftToRightSum``) up to Python 3.11, and from 3.12 on with
+  CPython's compensation (``compensatedSum``), as ``SUM_IS_COMPENSATED`` says. The
+  page that includes these helpers defines ``COMPENSATED_SUM``. ``dotOf`` is
+  ``sum(map(mul, weights, inputs))``: every product first, then their sum."""
 
 
 def _add(a: float, b: float) -> Rule:

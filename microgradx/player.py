@@ -18,6 +18,11 @@ Two views (``view=``, as for ``draw_dot``):
   chain rule for one weight spelled out from the loss down (``focus=`` picks the
   weight), and the nudge (``learning_rate=``).
 
+With ``live=True`` the page is also a **live lab** (``microgradx.lab``): a slider
+and a number box per leaf; moving one computes the forward and the backward pass
+again in the page, and **Nudge** takes a step of gradient descent on the knobs,
+beside what the blame predicted. ``step_through=False`` leaves the steps out.
+
 It works before or after ``backward()`` and changes nothing in the graph: every
 number comes from one snapshot of the graph (``microgradx.snapshot``) in which the
 chain rule is replayed in ``backward()``'s own order, so every total is bit for
@@ -42,6 +47,8 @@ from pathlib import Path
 from microgradx.engine import Value
 from microgradx.files import write_atomically
 from microgradx.graph import Drawing, check_view, drawing_of
+from microgradx.lab import LabParts, lab_parts
+from microgradx.messages import quoted
 from microgradx.op_texts import _local_rule, _local_rule_note
 from microgradx.page import annotate_svg, page, player_markup
 from microgradx.render import RendererNotFoundError, RenderError, render_dot
@@ -91,8 +98,11 @@ class BackpropPlayer:
     ``legend``) are as for ``microgradx.graph.draw_dot``; a graph above the drawing's
     node limit raises ``GraphTooLargeError``. In the network view, ``focus`` (a
     weight of the model) is the weight whose chain rule is spelled out, and
-    ``learning_rate`` the one of the nudge. The drawing is rendered when first
-    needed (``.svg``), so a missing renderer shows in a notebook as a hint.
+    ``learning_rate`` the one of the nudge (and the live lab's first). With
+    ``live=True`` the page holds the live lab too (``microgradx.lab``) and opens on
+    it; ``step_through=False`` leaves out the step-through (the lab on its own). The
+    drawing is rendered when first needed (``.svg``), so a missing renderer shows in
+    a notebook as a hint.
     """
 
     def __init__(
@@ -104,6 +114,8 @@ class BackpropPlayer:
         model: Any = None,
         focus: Value | None = None,
         learning_rate: float = DEFAULT_LEARNING_RATE,
+        live: bool = False,
+        step_through: bool = True,
         **draw_options: Any,
     ) -> None:
         if not isinstance(root, Value):
@@ -115,12 +127,23 @@ class BackpropPlayer:
             raise TypeError(f"the player's title must be a str, got {type(title).__name__}.")
         check_view(view, model)
         learning_rate = checked_learning_rate(learning_rate)
+        for name, switch in (("live", live), ("step_through", step_through)):
+            if not isinstance(switch, bool):
+                raise TypeError(f"{name} must be True or False, got {quoted(switch)}.")
+        if not (live or step_through):
+            raise ValueError(
+                "a page with live=False and step_through=False would show nothing: keep "
+                "the step-through, or pass live=True for the lab."
+            )
         if view == "network":
             draw_options.setdefault("legend", False)  # the page's legend explains the lines
         self.title = title
         self.view = view
+        self.live = live
+        self.step_through = step_through
+        self.learning_rate = learning_rate
         self.drawing: Drawing = drawing_of(
-            root, view=view, model=model, focus=focus, progressive=True, **draw_options
+            root, view=view, model=model, focus=focus, progressive=True, live=live, **draw_options
         )
         self.recording: Recording = record_snapshot(
             self.drawing.snapshot,
@@ -145,7 +168,7 @@ class BackpropPlayer:
         """
         if self._svg is None:
             raw = render_dot(self.drawing.graph.source, "svg").decode("utf-8")
-            self._svg = annotate_svg(raw, self.drawing.slots)
+            self._svg = annotate_svg(raw, self.drawing)
         return self._svg
 
     def to_html(self) -> str:
@@ -172,6 +195,17 @@ class BackpropPlayer:
         or None when the graph cannot be drawn (``_repr_mimebundle_`` says why)."""
         return self._repr_mimebundle_().get("text/html")
 
+    @property
+    def lab(self) -> LabParts | None:
+        """What the live lab adds to the page (None without ``live=True``)."""
+        if not self.live:
+            return None
+        return lab_parts(
+            self.drawing.snapshot,
+            learning_rate=self.learning_rate,
+            step_through=self.step_through,
+        )
+
     def _markup(self, keyboard: str) -> str:
         return player_markup(
             title=self.title,
@@ -179,6 +213,8 @@ class BackpropPlayer:
             recording=self.recording,
             drawing=self.drawing,
             keyboard=keyboard,
+            lab=self.lab,
+            step_through=self.step_through,
         )
 
 
@@ -192,10 +228,11 @@ def explain(
     """Write a step-through player of ``root``'s forward and backward pass to ``path``.
 
     One self-contained HTML file: open it by double-click in any browser. Step with
-    the buttons, the arrow keys (Home/End jump, Space plays), or the slider.
+    the buttons, the arrow keys (Home/End jump, Space plays), or the slider; with
+    ``live=True`` it is also a live lab (a slider per leaf, Nudge, Undo, Reset).
     Works before or after ``root.backward()`` and leaves every ``grad`` as it was.
     ``options`` are ``BackpropPlayer``'s: ``view="network"`` with ``model=``,
-    ``focus=``, ``learning_rate=``, and ``draw_dot``'s (``rankdir=``, ``max_nodes=``,
-    ...). Returns the path written.
+    ``focus=``, ``learning_rate=``, ``live=``, ``step_through=``, and ``draw_dot``'s
+    (``rankdir=``, ``max_nodes=``, ...). Returns the path written.
     """
     return BackpropPlayer(root, title=title, **options).save(path)

@@ -26,3 +26,11 @@ def no_renderer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(RENDERER_ENV_VAR, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setattr(render_module, "_python_scripts_folders", lambda: [str(tmp_path)])
+
+
+@pytest.fixture(scope="session")
+def driver():
+    """Headless Chromium, one for all the browser tests (see ``tests/browser.py``)."""
+    from browser import start_browser
+
+    yield from start_browser()

@@ -4,17 +4,12 @@ The page is opened from a file, as a learner would open it, and stepped with the
 buttons, the keyboard and the slider; at each step the highlighted node and the
 numbers on the page are checked against Python.
 
-Needs ``selenium`` (in the ``test`` extra), Chromium and its chromedriver (Debian:
-``apt-get install chromium chromium-driver``). Found on the PATH, or set
-MICROGRADX_CHROMIUM and MICROGRADX_CHROMEDRIVER to their paths. Without them the
-tests are skipped, except when the environment variable CI is set: then they fail.
+The browser (the ``driver`` fixture, one for the whole test run) is started by
+``tests/browser.py``: it needs ``selenium`` (in the ``test`` extra), Chromium and its
+chromedriver, and says what to do when they are missing.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
-import tempfile
 
 import pytest
 
@@ -26,63 +21,6 @@ from microgradx.player import BackpropPlayer
 from microgradx.render import RENDERER_ENV_VAR, available_renderers
 
 RENDERERS = available_renderers()
-
-BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-LAUNCH_FLAGS = (
-    "--headless",
-    "--no-sandbox",  # needed when running as root, as CI does
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,900",
-)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def no_browser(reason: str) -> None:
-    if in_ci():
-        pytest.fail(f"{reason}. CI is set, so the browser test must run: install it.")
-    pytest.skip(f"{reason}: the browser test of the player is skipped")
-
-
-def find_program(variable: str, names: tuple[str, ...]) -> str | None:
-    if os.environ.get(variable):
-        return os.environ[variable]
-    return next((shutil.which(name) for name in names if shutil.which(name)), None)
-
-
-@pytest.fixture(scope="module")
-def driver():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        no_browser("selenium is not installed (pip install selenium)")
-    chromium = find_program("MICROGRADX_CHROMIUM", BROWSER_NAMES)
-    chromedriver = find_program("MICROGRADX_CHROMEDRIVER", ("chromedriver",))
-    if chromium is None:
-        no_browser("no Chromium found (apt-get install chromium, or set MICROGRADX_CHROMIUM)")
-    if chromedriver is None:
-        no_browser(
-            "no chromedriver found (apt-get install chromium-driver, "
-            "or set MICROGRADX_CHROMEDRIVER)"
-        )
-    profile = tempfile.mkdtemp(prefix="microgradx-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*LAUNCH_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(chromedriver))
-    yield browser
-    browser.quit()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 class Page:
@@ -634,6 +572,7 @@ def test_the_house_demo_pages_reveal_exactly_what_is_computed_at_every_step(
     assert sorted(path.name for path in written) == [
         "house_prices_backprop.html",
         "house_prices_blame_graph.svg",
+        "house_prices_lab.html",
         "house_prices_network.svg",
         "house_prices_network_backprop.html",
     ]

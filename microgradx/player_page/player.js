@@ -101,6 +101,28 @@
     return sign + text;
   }
 
+  // Python's repr() of a float: the shortest digits that read back as the same
+  // number (JavaScript finds the same ones), written as Python writes them:
+  // "2.0", "0.0001", "1e-05", "1.5e+16", "-0.0".
+  function pythonRepr(x) {
+    if (Number.isNaN(x)) return "nan";
+    if (x === Infinity) return "inf";
+    if (x === -Infinity) return "-inf";
+    if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+    const sign = x < 0 ? "-" : "";
+    const [mantissa, power] = Math.abs(x).toExponential().split("e");
+    const digits = mantissa.replace(".", "");
+    const exponent = Number(power);
+    if (exponent < -4 || exponent >= 16) {
+      const head = digits.length > 1 ? digits[0] + "." + digits.slice(1) : digits;
+      const shown = String(Math.abs(exponent)).padStart(2, "0");
+      return sign + head + "e" + (exponent < 0 ? "-" : "+") + shown;
+    }
+    if (exponent < 0) return sign + "0." + "0".repeat(-exponent - 1) + digits;
+    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, "0");
+    return sign + whole + "." + (digits.slice(exponent + 1) || "0");
+  }
+
   // Python's round(): halves go to the even neighbour.
   function roundHalfEven(value) {
     const floor = Math.floor(value);
@@ -166,6 +188,19 @@
     };
   }
 
+  // The numbers of the recording, as paint() takes them: per node its data, its
+  // local derivatives and its blame, and the largest |blame| (colours are relative
+  // to it). The live lab paints numbers of its own in the same shape.
+  function recordedNumbers(data) {
+    return {
+      data: data.nodes.map((node) => number(node.data)),
+      local: data.nodes.map((node) => node.local.map(number)),
+      blame: data.nodes.map((node) => number(node.blame)),
+      largest: number(data.largestBlame),
+      recorded: true,
+    };
+  }
+
   // Every marked element of the drawing, and a function that paints them all
   // from the nodes' numbers and states.
   function makeDrawing(figure, data) {
@@ -176,15 +211,24 @@
       child: Number(element.getAttribute("data-mgx-child") || 0),
       prefix: element.getAttribute("data-mgx-prefix") || "",
       fill: element.getAttribute("data-mgx-fill") || NO_BLAME,
+      // a weight's line as Graphviz drew it (network view): its width and dashes
+      width: element.getAttribute("stroke-width"),
+      dashes: element.getAttribute("stroke-dasharray"),
+      room: Number(element.getAttribute("data-mgx-room")) || 0, // how wide its text may be
     }));
-    const largest = number(data.largestBlame);
-    const valueGroups = data.nodes.map((_, i) => figure.querySelector('[id="value-' + i + '"]'));
+    // The elements that stand for one node and carry its numbers in full.
+    const holders = Array.from(figure.querySelectorAll("[data-mgx-holds]"), (element) => ({
+      element: element,
+      node: Number(element.getAttribute("data-mgx-holds")),
+    }));
+    const recorded = recordedNumbers(data);
 
-    function text(item, state, node) {
-      const paths = node.paths;
+    function text(item, state, numbers) {
+      const paths = data.nodes[item.node].paths;
+      const local = () => numbers.local[item.node][item.child];
       switch (item.kind) {
         case "data":
-          return item.prefix + (state.valueKnown ? formatNumber(node.data) : "?");
+          return item.prefix + (state.valueKnown ? formatNumber(numbers.data[item.node]) : "?");
         case "blame":
           if (state.blame === null) return "blame ?";
           return (state.complete ? "blame " : "so far ") + formatNumber(state.blame);
@@ -193,47 +237,92 @@
           if (!state.complete) return state.path + " of " + paths + " paths";
           return "sum of " + paths + " paths";
         case "local":
-          return "local " + (state.valueKnown ? formatNumber(number(node.local[item.child])) : "?");
+          return "local " + (state.valueKnown ? formatNumber(local()) : "?");
         case "passed":
           if (!state.handed) return "passes blame ?";
-          return "passes blame " + formatNumber(number(node.local[item.child]) * number(node.blame));
+          return "passes blame " + formatNumber(local() * numbers.blame[item.node]);
         default:
           return null;
       }
     }
 
-    // states[i] is what is known of node i; paint() writes it into the drawing.
-    function paint(states) {
+    // A weight's line (network view): thicker for a larger weight, dashed when it is
+    // negative, as microgradx.network_view draws it (line_width).
+    function drawLine(item, numbers) {
+      if (numbers.recorded || !data.lineWidths) {
+        setOrRemove(item.element, "stroke-width", item.width);
+        setOrRemove(item.element, "stroke-dasharray", item.dashes);
+        return;
+      }
+      const [thinnest, thickest] = data.lineWidths;
+      const weight = numbers.data[item.node];
+      const largest = numbers.largestWeight;
+      const width = largest === 0 ? thinnest : thinnest + ((thickest - thinnest) * Math.abs(weight)) / largest;
+      item.element.setAttribute("stroke-width", width.toFixed(2));
+      if (item.element.tagName.toLowerCase() === "path") {
+        setOrRemove(item.element, "stroke-dasharray", weight < 0 ? "5,2" : null);
+      }
+    }
+
+    // states[i] is what is known of node i, numbers the numbers to show (the
+    // recording's unless given); paint() writes them into the drawing.
+    function paint(states, numbers) {
+      numbers = numbers || recorded;
+      if (!numbers.recorded && numbers.largestWeight === undefined) {
+        const weights = marked.filter((item) => item.kind === "stroke");
+        numbers.largestWeight = Math.max(0, ...weights.map((item) => Math.abs(numbers.data[item.node])));
+      }
+      const rewritten = [];
       for (const item of marked) {
-        const node = data.nodes[item.node];
         const state = states[item.node];
         if (item.kind === "cell") {
-          const colour = state.blame === null ? item.fill : blameColour(state.blame, largest);
+          const colour = state.blame === null ? item.fill : blameColour(state.blame, numbers.largest);
           item.element.setAttribute("fill", colour);
         } else if (item.kind === "stroke") {
-          const colour = strokeColour(state.blame, largest);
+          const colour = strokeColour(state.blame, numbers.largest);
           item.element.setAttribute("stroke", colour);
           if (item.element.tagName.toLowerCase() === "polygon") {
             item.element.setAttribute("fill", colour);
           }
+          drawLine(item, numbers);
         } else {
-          const shown = text(item, state, node);
+          const shown = text(item, state, numbers);
           if (shown !== null && item.element.textContent !== shown) {
             item.element.textContent = shown;
+            if (item.room > 0) rewritten.push(item);
           }
         }
       }
-      valueGroups.forEach((group, i) => {
-        if (!group) return;
-        const state = states[i];
-        if (state.valueKnown) group.setAttribute("data-value", String(number(data.nodes[i].data)));
-        else group.removeAttribute("data-value");
-        if (state.blame !== null) group.setAttribute("data-blame", String(state.blame));
-        else group.removeAttribute("data-blame");
+      fitTexts(rewritten);
+      for (const { element, node } of holders) {
+        const state = states[node];
+        setOrRemove(element, "data-value", state.valueKnown ? pythonRepr(numbers.data[node]) : null);
+        setOrRemove(element, "data-blame", state.blame !== null ? pythonRepr(state.blame) : null);
+      }
+    }
+
+    // A text wider than its room (a long number the live lab computed, or a font wider
+    // than the drawing expected) is narrowed until it fits: it never spills out of its
+    // cell. All texts are measured after all are written: the page is laid out once.
+    function fitTexts(items) {
+      items.forEach((item) => item.element.removeAttribute("textLength"));
+      const lengths = items.map((item) => item.element.getComputedTextLength());
+      items.forEach((item, k) => {
+        if (lengths[k] > item.room) {
+          item.element.setAttribute("textLength", item.room.toFixed(2));
+          item.element.setAttribute("lengthAdjust", "spacingAndGlyphs");
+        } else {
+          item.element.removeAttribute("lengthAdjust");
+        }
       });
     }
 
     return { paint: paint };
+  }
+
+  function setOrRemove(element, name, value) {
+    if (value === null || value === undefined) element.removeAttribute(name);
+    else if (element.getAttribute(name) !== value) element.setAttribute(name, value);
   }
 
   // ------------------------------------------------------------------
@@ -291,9 +380,13 @@
       if (step.current.length > 0) keepInView(groups[step.current[0]].shown);
     }
 
-    function light(step) {
+    function clearLights() {
       lit.forEach(([element, name]) => element.classList.remove(name));
       lit = [];
+    }
+
+    function light(step) {
+      clearLights();
       const add = (element, name) => {
         if (!element || element.classList.contains(name)) return;
         element.classList.add(name);
@@ -445,6 +538,7 @@
     function onKey(event) {
       const action = keyActions[event.key];
       if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (player.dataset.showing === "lab") return; // the live lab shows; its controls have keys
       const target = event.target instanceof Element ? event.target : document.body;
       // The slider and the size menu handle their own keys; Space presses a focused button.
       if (target.closest("input, select, textarea")) return;
@@ -461,29 +555,46 @@
     controls.slider.addEventListener("input", () => goTo(Number(controls.slider.value)));
     controls.zoom.addEventListener("change", () => {
       sizeDrawing();
-      show(current);
+      if (player.dataset.showing !== "lab") show(current); // the lab keeps its own numbers
     });
     (data.keyboard === "page" ? document : player).addEventListener("keydown", onKey);
     window.addEventListener("resize", sizeDrawing);
 
     // The script runs: swap the text-only view for the stepper.
     find(".mgx-no-script").hidden = true;
-    find(".mgx-all-steps").open = false;
+    const allSteps = find(".mgx-all-steps");
+    if (allSteps) allSteps.open = false;
     [".mgx-controls", ".mgx-panel", ".mgx-legend"].forEach(
       (selector) => (find(selector).hidden = false)
     );
     controls.zoom.value = data.zoom;
     sizeDrawing();
     show(0);
-    // For tools that build on the player (a live lab): the data, and painting from it.
-    // paint(states) takes one state per node: {valueKnown, handed, blame, path, complete},
-    // and reads each node's numbers from data.nodes[i] (data, local, blame).
-    player.microgradx = { data: data, paint: drawing.paint, stateAt: stateAt, show: show };
+    // For tools that build on the player (the live lab, player_page/lab.js): the data,
+    // and painting from it. paint(states, numbers) takes one state per node,
+    // {valueKnown, handed, blame, path, complete}, and the numbers to show, shaped as
+    // recordedNumbers() makes them (the recording's when left out). showStep(index)
+    // shows a step of the recording again; clearLights() and pause() stop the stepper's
+    // highlights and playing.
+    player.microgradx = {
+      data: data,
+      paint: drawing.paint,
+      stateAt: stateAt,
+      show: show,
+      showStep: () => show(current),
+      clearLights: clearLights,
+      pause: pause,
+      sizeDrawing: sizeDrawing,
+    };
   }
 
   // For tests and tools: the functions that must agree with Python.
-  window.microgradxPlayer = { formatNumber: formatNumber, blameColour: blameColour,
-    strokeColour: strokeColour };
+  window.microgradxPlayer = {
+    formatNumber: formatNumber,
+    pythonRepr: pythonRepr,
+    blameColour: blameColour,
+    strokeColour: strokeColour,
+  };
 
   // A notebook can hold several players: start each one that has not started yet.
   document.querySelectorAll(".mgx-player:not([data-mgx-started])").forEach(startPlayer);
