@@ -685,12 +685,7 @@ class _ValuesView:
         self.snapshot = snapshot
         self.progressive = progressive
         self.live = live
-        if progressive:
-            self.blame: Sequence[float] | None = snapshot.blame
-        elif snapshot.grads[snapshot.root] != 0.0:
-            self.blame = snapshot.grads
-        else:
-            self.blame = None
+        self.blame = snapshot.blame_to_show(progressive)
         self.show_passed_blame = show_passed_blame and self.blame is not None
         self.legend = legend
         self.largest_blame = max(abs(b) for b in self.blame) if self.blame else 0.0

@@ -320,18 +320,12 @@ class NetworkView:
         live: bool = False,
     ) -> None:
         self.snapshot = snapshot
-        self.live = live
-        """The live lab: every cell that shows a number has room for any number."""
+        self.live = live  # the live lab: every cell showing a number has room for any number
         self.shape = network_shape(snapshot, model)
         self.names = network_names(snapshot, self.shape)
         self.progressive = progressive
         self.legend = legend
-        if progressive:
-            self.blame: Sequence[float] | None = snapshot.blame
-        elif snapshot.grads[snapshot.root] != 0.0:
-            self.blame = snapshot.grads
-        else:
-            self.blame = None
+        self.blame = snapshot.blame_to_show(progressive)
         self.largest_blame = max(abs(b) for b in self.blame) if self.blame else 0.0
         self.focus = choose_focus(snapshot, self.shape, focus) if self.blame else None
         self.slots: dict[str, list[Slot]] = {}

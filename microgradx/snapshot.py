@@ -165,6 +165,18 @@ class GraphSnapshot:
         """The index of the output: the last node."""
         return len(self.values) - 1
 
+    def blame_to_show(self, progressive: bool) -> tuple[float, ...] | None:
+        """The blame a drawing shows: None when there is none to show yet.
+
+        A player (``progressive``) reveals the replayed blame step by step; a plain
+        drawing shows ``.grad``, once ``backward()`` has run (the root's grad is then 1).
+        """
+        if progressive:
+            return self.blame
+        if self.grads[self.root] != 0.0:
+            return self.grads
+        return None
+
     @classmethod
     def of(
         cls,
