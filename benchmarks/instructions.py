@@ -5,7 +5,8 @@ The number of machine instructions the interpreter runs for the same work hardly
 moves at all, so it is the figure to compare two versions of the engine by.
 Run it from the repository root, after ``pip install -e .``::
 
-    python benchmarks/instructions.py          # about 3 minutes
+    python benchmarks/instructions.py          # about 5 minutes
+    python benchmarks/instructions.py --only tape   # the workloads with "tape" in their name
 
 It needs valgrind (``apt-get install valgrind``). Each workload runs twice under
 ``valgrind --tool=callgrind``, at two sizes, and the difference between the two
@@ -108,6 +109,9 @@ def count(workload: str, size: int) -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", nargs=2, metavar=("WORKLOAD", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", metavar="WORDS", help="run only the workloads whose name contains WORDS"
+    )
     args = parser.parse_args(argv)
     if args.run:
         run(args.run[0], int(args.run[1]))
@@ -117,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     python = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"microgradx {bench.MicrogradX().version}, {python}, valgrind callgrind")
     for workload, (small, large) in WORKLOADS.items():
+        if args.only and args.only not in workload:
+            continue
         extra = count(workload, large) - count(workload, small)
         per_unit = extra / (units(workload, large) - units(workload, small))
         if workload.startswith("demo step"):
