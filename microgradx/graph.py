@@ -624,12 +624,13 @@ def cell(
     bold: bool = False,
     font_size: float = VALUE_FONT_SIZE,
     padding: int = CELL_PADDING,
+    colspan: int = 1,
 ) -> str:
     """A table cell holding ``text`` (escaped here), wide enough for each of ``reserve``.
 
     ``text`` is one line, or a sequence of lines. The width is set from
     ``labels.text_width``, so that a browser's font fits too; ``padding`` is the
-    table's cellpadding.
+    table's cellpadding; ``colspan`` how many columns of the table the cell spans.
     """
     lines = [text] if isinstance(text, str) else list(text)
     widest = max(text_width(line, font_size, bold) for line in [*lines, *reserve])
@@ -637,7 +638,8 @@ def cell(
     shown = "<br/>".join(escape_text(line) for line in lines)
     if bold:
         shown = f"<b>{shown}</b>"
-    return f'<td bgcolor="{fill}" width="{width}">{shown}</td>'
+    span = f' colspan="{colspan}"' if colspan > 1 else ""
+    return f'<td{span} bgcolor="{fill}" width="{width}">{shown}</td>'
 
 
 def blame_texts(snapshot: GraphSnapshot, i: int, blame: float | None) -> tuple[str, str]:
@@ -687,6 +689,8 @@ class _ValuesView:
         self.live = live
         self.blame = snapshot.blame_to_show(progressive)
         self.show_passed_blame = show_passed_blame and self.blame is not None
+        self.edge_label_room = self.lab_edge_label_room() if live else 0.0
+        """How wide an edge label may be drawn: in the live lab, a long number's width."""
         self.legend = legend
         self.largest_blame = max(abs(b) for b in self.blame) if self.blame else 0.0
         self.slots: dict[str, list[Slot]] = {}
@@ -800,18 +804,17 @@ class _ValuesView:
         first, second = blame_texts(snapshot, i, blame)
         reserve = reserved_blame_texts(snapshot, i, self.live) if self.progressive else ()
         blame_fill = NO_BLAME_COLOUR if blame is None else blame_colour(blame, self.largest_blame)
-        cells.append(cell([first, second] if second else first, fill=blame_fill, reserve=reserve))
+        blame_text = [first, second] if second else first
         slots.append(Slot("blame", i, first, fill=NO_BLAME_COLOUR))
         if second:
             slots.append(Slot("paths", i, second))
         border = 3 if role == "parameter" else 0
-        rows = f"<tr>{''.join(cells)}</tr>"
-        if self.live:
-            span = len(cells) - 1
-            below = cells[-1]
-            if span > 1:
-                below = below.replace("<td ", f'<td colspan="{span}" ', 1)
-            rows = f"<tr>{''.join(cells[:-1])}</tr><tr>{below}</tr>"
+        if self.live:  # the blame in a row of its own, under the name and the data
+            below = cell(blame_text, fill=blame_fill, reserve=reserve, colspan=len(cells))
+            rows = f"<tr>{''.join(cells)}</tr><tr>{below}</tr>"
+        else:
+            cells.append(cell(blame_text, fill=blame_fill, reserve=reserve))
+            rows = f"<tr>{''.join(cells)}</tr>"
         return (
             f'<<table border="{border}" cellborder="1" cellspacing="0" '
             f'cellpadding="{CELL_PADDING}">{rows}</table>>'
@@ -827,12 +830,11 @@ class _ValuesView:
         for k, (j, local_grad) in enumerate(zip(snapshot.children[i], snapshot.local_grads[i])):
             edge_id = f"edge-{j}-{i}-{k}"
             local = f"local {format_number(local_grad)}"
-            room = self.edge_label_room() if self.live else 0.0
-            slots = [Slot("local", i, local, child=k, room=room)]
+            slots = [Slot("local", i, local, child=k, room=self.edge_label_room)]
             text = escape_text(local)
             if self.show_passed_blame and self.blame is not None:
                 passed = f"passes blame {format_number(local_grad * self.blame[i])}"
-                slots.append(Slot("passed", i, passed, child=k, room=room))
+                slots.append(Slot("passed", i, passed, child=k, room=self.edge_label_room))
                 text += f"<br/>{escape_text(passed)}"
             self.slots[edge_id] = slots
             if self.live:
@@ -841,18 +843,18 @@ class _ValuesView:
             graph.edge(f"v{j}", f"v{i}_op", label=f"<{text}>", id=edge_id, **tied)
         graph.edge(f"v{i}_op", f"v{i}", id=f"edge-op-{i}")
 
-    def edge_label_room(self) -> float:
-        """How wide an edge label of the live lab may be: a long number's width."""
-        words = ["local ", *(["passes blame "] if self.show_passed_blame else [])]
-        return max(text_width(f"{text}{ROOMY_NUMBER}", SMALL_FONT_SIZE) for text in words)
-
     def roomy_edge_label(self, text: str) -> str:
         """An edge label in a borderless cell with room for a long number (live lab)."""
         return (
             '<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>'
-            f'<td width="{self.edge_label_room():g}" align="left" balign="left">{text}</td>'
+            f'<td width="{self.edge_label_room:g}" align="left" balign="left">{text}</td>'
             "</tr></table>"
         )
+
+    def lab_edge_label_room(self) -> float:
+        """The width of the longest edge label the live lab may show."""
+        words = ["local ", *(["passes blame "] if self.show_passed_blame else [])]
+        return max(text_width(f"{text}{ROOMY_NUMBER}", SMALL_FONT_SIZE) for text in words)
 
     # --- legend --------------------------------------------------------
 
