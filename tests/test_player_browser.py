@@ -299,23 +299,7 @@ def test_a_network_and_its_loss_step_correctly(driver, tmp_path):
 
 def test_the_house_price_demo_page_steps_correctly(driver, tmp_path, monkeypatch):
     """The page the main demo writes: opened as a learner would, stepped, and checked."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    demos = Path(__file__).resolve().parent.parent / "demos"
-    monkeypatch.syspath_prepend(str(demos))
-    spec = importlib.util.spec_from_file_location(
-        "demo_house_prices_page", demos / "house_prices.py"
-    )
-    demo = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, demo)
-    spec.loader.exec_module(demo)
-    monkeypatch.setattr(demo, "OUTPUT", tmp_path)
-
-    data = demo.make_data()
-    model = demo.build_model(data.train, demo.SEED)
-    first = demo.forward_and_backward(model, data.scaling, data.train[0])
+    demo, model, first = house_demo(tmp_path, monkeypatch)
     demo.save_pictures(first.loss, model)
     page = Page(driver, tmp_path / "house_prices_backprop.html")
     player = BackpropPlayer(first.loss, model=model)
