@@ -101,6 +101,7 @@ class Primitive:
         code: str = "",
         edge_distance: Callable[..., float] | None = None,
         fits: Callable[..., bool] | None = None,
+        inline: tuple[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.name = name
         """How nodes show it: ``"+"``, ``"tanh"``; ``"**n"`` shows as ``"**2"``."""
@@ -138,6 +139,15 @@ class Primitive:
         """How far numbers are from a kink, a pole or the domain's edge (inf: none)."""
         self.fits = fits or _always_fits
         """Whether its result stays near ``bound`` for these numbers (exp, powers)."""
+        self.inline = inline
+        """The rule as Python expressions, ``(result, (local derivative per input, ...))``,
+        inputs ``{0}`` ``{1}``, result ``{out}``: a ``Tape`` writes them into its replay
+        code instead of calling ``numbers`` (``("math.tanh({0})", ("1.0 - {out} * {out}",))``).
+        For an op with any number of inputs (``dot``), ``{0}`` and ``{1}`` are the first
+        and the second half of its inputs, as lists, and each local derivative a list.
+        Only for ops without parameters whose rule has no domain to check (never raises
+        ``OutOfDomain``); they give the very numbers ``numbers`` gives, bit for bit (the
+        tests check it). None: a tape calls ``numbers``."""
         self.op = Op(name, self, ())
         """The ``Op`` its nodes carry when it has no parameters."""
         self._ops_by_parameters: dict[tuple[float, ...], Op] = {}
@@ -539,6 +549,7 @@ add = Primitive(
     note="Addition passes blame on unchanged: its local derivatives are 1.",
     input_names=("value", "value"),
     shapes=_TWO,
+    inline=("{0} + {1}", ("1.0", "1.0")),
 )
 
 
@@ -559,6 +570,7 @@ subtract = Primitive(
     note="a - b passes blame to a unchanged (local 1) and to b with its sign flipped (-1).",
     input_names=("value", "value"),
     shapes=_TWO,
+    inline=("{0} - {1}", ("1.0", "-1.0")),
 )
 
 
@@ -579,6 +591,7 @@ multiply = Primitive(
     note="For a product, the local derivative for each factor is the other factor.",
     input_names=("value", "value"),
     shapes=_TWO,
+    inline=("{0} * {1}", ("{1}", "{0}")),
 )
 
 
@@ -631,6 +644,7 @@ negate = Primitive(
     rules=("-1.0",),
     note="Negation flips the sign of the blame (local -1).",
     said="negation",
+    inline=("-{0}", ("-1.0",)),
 )
 
 
@@ -651,6 +665,7 @@ absolute = Primitive(
     function="abs",
     code="abs({0})",
     edge_distance=_distance_from_zero,
+    inline=("abs({0})", ("1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0",)),
 )
 
 
@@ -885,6 +900,7 @@ tanh = Primitive(
     note="The local derivative of tanh is 1 - tanh², read from the output.",
     function="tanh",
     code="{0}.tanh()",
+    inline=("math.tanh({0})", ("1.0 - {out} * {out}",)),
 )
 
 
@@ -971,6 +987,7 @@ relu = Primitive(
     function="relu",
     code="{0}.relu()",
     edge_distance=_distance_from_zero,
+    inline=("{0} if {0} > 0.0 else 0.0", ("1.0 if {0} > 0.0 else 0.0",)),
 )
 
 
@@ -1017,6 +1034,7 @@ sin = Primitive(
     note="The local derivative of sin(x) is cos(x).",
     function="sin",
     code="{0}.sin()",
+    inline=("math.sin({0})", ("math.cos({0})",)),
 )
 
 
@@ -1036,6 +1054,7 @@ cos = Primitive(
     note="The local derivative of cos(x) is -sin(x).",
     function="cos",
     code="{0}.cos()",
+    inline=("math.cos({0})", ("-math.sin({0})",)),
 )
 
 
@@ -1086,6 +1105,7 @@ dot = Primitive(
     said="a dot product (sum of weight × input)",
     shapes=_DOT,
     code="dot([{weights}], [{inputs}])",
+    inline=("sum(map(mul, {0}, {1}))", ("{1}", "{0}")),
 )
 
 

@@ -53,8 +53,7 @@ compares the two, node by node and number by number, and says where they part.
 from __future__ import annotations
 
 import math
-from itertools import repeat
-from math import copysign, isfinite
+from math import isfinite
 from numbers import Real
 
 from microgradx.engine import (
@@ -66,6 +65,7 @@ from microgradx.engine import (
 )
 from microgradx.messages import quoted, shortened
 from microgradx.ops import Op, OutOfDomain
+from microgradx.tape_code import ReplayCode
 
 TYPE_CHECKING = False  # the typing module is slow to import; type checkers read this block
 if TYPE_CHECKING:
@@ -75,19 +75,6 @@ if TYPE_CHECKING:
     Target = Union[float, Sequence[float]]
 
 __all__ = ["BatchTape", "Tape", "TapeMismatchError"]
-
-# How a step calls its rule (forward) ...
-_ONE_INPUT = 1  # rule(x)
-_TWO_INPUTS = 2  # rule(a, b)
-_ONE_INPUT_AND_SETTINGS = 3  # rule(x, *settings): x ** 2, leaky_relu(x, 0.1)
-_LIST_OF_INPUTS = 4  # rule([x1, ..., xn]): sum, dot
-_OTHER_CALL = 5  # any other shape a table entry may have: inputs (or their list), then settings
-_CALLS = (_TWO_INPUTS, _ONE_INPUT, _ONE_INPUT_AND_SETTINGS, _LIST_OF_INPUTS)
-
-# ... and how it hands blame to its inputs (backward).
-_ONE_CHILD = 1
-_TWO_CHILDREN = 2
-_MANY_CHILDREN = 3
 
 
 class TapeMismatchError(AssertionError):
@@ -148,17 +135,12 @@ class Tape:
             tuple([slot[child] for child in node.children]) for node in inner
         ]
         """Each node's inputs, as positions: leaves first, then the nodes in order."""
-        self._forward_steps: list[tuple[Any, int, Any, Any]] = [
-            _forward_step(node.op, children)  # type: ignore[arg-type]
-            for node, children in zip(inner, self._children)
-        ]
-        self._backward_steps: list[tuple[int, int, Any, Any]] = [
-            _backward_step(slot[node], children) for node, children in zip(inner, self._children)
-        ]
-        self._backward_steps.reverse()  # from the output down
+        self._code = ReplayCode(inner, self._children, len(self.leaves))
+        """The replay, written out as Python and compiled (see ``microgradx.tape_code``)."""
         self._no_blame_yet: list[float] = [0.0] * len(inner)
         """The nodes' blame before a backward pass (copied, never changed)."""
-        self._last: tuple[list[float], list[tuple[float, ...]], list[float]] | None = None
+        self._last: tuple[list[float], list[float]] | None = None
+        """The last replay's numbers and blame, for ``write_back()``."""
 
     def __len__(self) -> int:
         """How many nodes the tape replays: its inner nodes (leaves are only read)."""
@@ -182,10 +164,10 @@ class Tape:
         leaf's grad has changed. The recorded inner nodes are not updated (see
         ``write_back()``).
         """
-        values, local_grads = self._forward()
+        values, kept = self._forward()
         leaves = self.leaves
         grads_before = [leaf.grad for leaf in leaves]
-        grads = self._backward(grads_before, local_grads)
+        grads = self._backward(grads_before, values, kept)
         try:
             for leaf, grad in zip(leaves, grads):
                 leaf.grad = grad
@@ -193,37 +175,20 @@ class Tape:
             for leaf, grad in zip(leaves, grads_before):
                 leaf.grad = grad
             raise
-        self._last = (values, local_grads, grads)
+        self._last = (values, grads)
         return values[-1]
 
-    def _forward(self) -> tuple[list[float], list[tuple[float, ...]]]:
-        """Every node's number and local derivatives, from the leaves' current numbers.
+    def _forward(self) -> tuple[list[float], list[Any]]:
+        """Every node's number, from the leaves' current numbers, and the kept local derivatives.
 
         ``values`` holds the leaves' numbers, then one number per node (the output
-        last): a step's inputs are positions in it.
+        last): a step's inputs are positions in it. ``kept`` holds the local
+        derivatives of the steps that call their rule (see ``microgradx.tape_code``).
         """
         values = [leaf.data for leaf in self.leaves]
-        local_grads: list[tuple[float, ...]] = []
-        two_inputs, one_input, one_input_and_settings, list_of_inputs = _CALLS  # local: fast
+        kept: list[Any] = []
         try:
-            for rule, call, a, b in self._forward_steps:
-                if call == two_inputs:
-                    out, local = rule(values[a], values[b])
-                elif call == one_input:
-                    out, local = rule(values[a])
-                elif call == one_input_and_settings:
-                    out, local = rule(values[a], *b)
-                elif call == list_of_inputs:  # a: the first run of inputs, b: the others
-                    inputs = values[a]
-                    for run in b:
-                        inputs += values[run]
-                    out, local = rule(inputs)
-                else:  # a: the inputs' positions, b: (whether the rule takes a list, settings)
-                    inputs = [values[i] for i in a]
-                    takes_list, settings = b
-                    out, local = rule(inputs, *settings) if takes_list else rule(*inputs, *settings)
-                values.append(out)
-                local_grads.append(local)
+            self._code.forward(values, kept)
         except OutOfDomain as problem:
             raise self._forward_error(values, problem) from None
         except (ArithmeticError, ValueError) as problem:  # e.g. sin(inf), after an overflow
@@ -232,10 +197,10 @@ class Tape:
             error = self._first_not_finite(values)
             if error is not None:
                 raise error
-        return values, local_grads
+        return values, kept
 
     def _backward(
-        self, grads_before: list[float], local_grads: list[tuple[float, ...]]
+        self, grads_before: list[float], values: list[float], kept: list[Any]
     ) -> list[float]:
         """Every leaf's new grad and every node's blame (the leaves' come first).
 
@@ -245,29 +210,20 @@ class Tape:
         """
         grads = grads_before + self._no_blame_yet
         grads[-1] = 1.0  # d output / d output
-        skip_no_blame = None  # found out at the first node without blame
-        two_children, one_child = _TWO_CHILDREN, _ONE_CHILD  # local names: fast
-        for (node, hand_on, a, b), local in zip(self._backward_steps, reversed(local_grads)):
-            blame = grads[node]
-            if blame == 0.0:  # local * 0.0 would add 0.0 to every input: skip it
-                if skip_no_blame is None:
-                    skip_no_blame = _no_negative_zero(grads_before)
-                if skip_no_blame:
-                    continue
-            if hand_on == two_children:
-                local_a, local_b = local
-                grads[a] += local_a * blame
-                grads[b] += local_b * blame
-            elif hand_on == one_child:
-                grads[a] += local[0] * blame
-            else:
-                for child, local_grad in zip(a, local):
-                    grads[child] += local_grad * blame
+        self._code.backward(grads, values, kept, grads_before)
         if not isfinite(sum(grads)):  # one sum finds any inf or nan
-            error = self._first_blame_overflow(grads, local_grads)
+            error = self._first_blame_overflow(grads, values)
             if error is not None:
                 raise error
         return grads
+
+    def source(self) -> str:
+        """The replay as Python: the forward and the backward loop this tape runs.
+
+        One branch per kind of step in the graph, the most common first; see
+        ``microgradx.tape_code`` for how it is written.
+        """
+        return self._code.source
 
     # ------------------------------------------------------------------
     # Showing the numbers, and checking the tape against a fresh graph
@@ -288,7 +244,8 @@ class Tape:
                 "write_back() shows the numbers of the last replay, and there has been "
                 "none yet: call tape.replay() first."
             )
-        values, local_grads, grads = self._last
+        values, grads = self._last
+        local_grads = self._local_grads(values)
         first = len(self.leaves)
         for position, (node, local) in enumerate(zip(self._nodes, local_grads), start=first):
             node.data = values[position]
@@ -381,10 +338,9 @@ class Tape:
             return _not_finite_error(number, node.op, stand_ins)
         return None
 
-    def _first_blame_overflow(
-        self, grads: list[float], local_grads: list[tuple[float, ...]]
-    ) -> Exception | None:
+    def _first_blame_overflow(self, grads: list[float], values: list[float]) -> Exception | None:
         """The error for the first input, from the output down, whose blame is inf or nan."""
+        local_grads = self._local_grads(values)
         first = len(self.leaves)
         for index in reversed(range(len(self._nodes))):
             node, node_position = self._nodes[index], first + index
@@ -399,6 +355,19 @@ class Tape:
                         local_grad,
                     )
         return None
+
+    def _local_grads(self, values: list[float]) -> list[tuple[float, ...]]:
+        """Every node's local derivatives at these numbers, from its rule (for showing them)."""
+        local_grads = []
+        for node, inputs in zip(self._nodes, self._children):
+            primitive, settings = node.op.primitive, node.op.parameters  # type: ignore[attr-defined]
+            numbers = [values[i] for i in inputs]
+            if primitive.arity is None:
+                _, local = primitive.numbers(numbers, *settings)
+            else:
+                _, local = primitive.numbers(*numbers, *settings)
+            local_grads.append(local)
+        return local_grads
 
     def _value_at(self, position: int) -> Value:
         """The leaf or the recorded node at a position of the replay's lists."""
@@ -500,63 +469,6 @@ def _check_recordable(node: Value) -> None:
             "to compute them again from new numbers. Build the step from microgradx's ops "
             "(for a cube, x ** 3), or add the op to the table in microgradx/ops.py."
         )
-
-
-def _forward_step(op: Op, children: tuple[int, ...]) -> tuple[Any, int, Any, Any]:
-    """(rule, how to call it, a, b): a and b are input positions, or runs of them, or settings."""
-    primitive, settings = op.primitive, op.parameters
-    if primitive.arity == 1 and not settings:
-        return primitive.numbers, _ONE_INPUT, children[0], None
-    if primitive.arity == 2 and not settings:
-        return primitive.numbers, _TWO_INPUTS, children[0], children[1]
-    if primitive.arity == 1:
-        return primitive.numbers, _ONE_INPUT_AND_SETTINGS, children[0], settings
-    if primitive.arity is None and not settings:
-        first, *others = _runs(children)
-        return primitive.numbers, _LIST_OF_INPUTS, first, tuple(others)
-    return primitive.numbers, _OTHER_CALL, children, (primitive.arity is None, settings)
-
-
-def _backward_step(node: int, children: tuple[int, ...]) -> tuple[int, int, Any, Any]:
-    """(node's position, how it hands on blame, a, b): a and b are the children's positions."""
-    if len(children) == 1:
-        return node, _ONE_CHILD, children[0], None
-    if len(children) == 2:
-        return node, _TWO_CHILDREN, children[0], children[1]
-    return node, _MANY_CHILDREN, children, None
-
-
-def _runs(positions: tuple[int, ...]) -> list[slice]:
-    """Positions as runs of evenly spaced ones, each a slice: (3, 4, 5, 9, 6, 3) -> 3:6, 9:2:-3.
-
-    A neuron's weights are leaves side by side, and the outputs of the layer
-    before it are evenly spaced in the topological order, so a dot product's
-    inputs are read in two slices instead of one by one, which is much faster.
-    """
-    runs = []
-    i = 0
-    while i < len(positions):
-        start, last, step = positions[i], i, 1
-        if i + 1 < len(positions) and positions[i + 1] != start:
-            step = positions[i + 1] - start
-            while last + 1 < len(positions) and positions[last + 1] - positions[last] == step:
-                last += 1
-        stop: int | None = positions[last] + (1 if step > 0 else -1)
-        runs.append(slice(start, None if stop == -1 else stop, step))
-        i = last + 1
-    return runs
-
-
-def _no_negative_zero(numbers: list[float]) -> bool:
-    """True unless a number is -0.0 (which equals 0.0: only its sign tells them apart).
-
-    Skipping a node without blame adds nothing, so it changes no number: x + 0.0
-    is x, except for x = -0.0 (then it is 0.0). Blame that backward() adds up never
-    becomes -0.0, but a grad set to -0.0 by hand could: then nothing is skipped.
-    """
-    if min(map(copysign, repeat(1.0), numbers), default=1.0) > 0.0:  # no minus sign at all
-        return True
-    return not any(x == 0.0 and copysign(1.0, x) < 0.0 for x in numbers)
 
 
 def _same_op(mine: str, theirs: str) -> bool:

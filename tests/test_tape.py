@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from microgradx import MLP, Adam, Tape, Value, dot, sum_values
 from microgradx.losses import l2_penalty, mse
+from microgradx.ops import PRIMITIVES
 from microgradx.tape import BatchTape, TapeMismatchError
 from microgradx.testing import Expression, expressions, reals
 
@@ -385,3 +386,165 @@ def test_a_batch_tape_takes_rows_of_targets_and_refuses_another_batch_size() -> 
     with pytest.raises(ValueError, match="example 1 of the inputs has 3 numbers"):
         tape.replay([[1.0, 2.0, 3.0]], [[1.0, 0.0, 0.0]])
     assert [x.data for x in tape.inputs[0]] == [0.5, 0.5]  # a refused batch changes nothing
+
+
+# ----------------------------------------------------------------------
+# The replay's program (microgradx.tape_code)
+# ----------------------------------------------------------------------
+
+
+def same_bits(a: list[float], b: list[float]) -> bool:
+    """Equal, and with the same sign, zeros included."""
+    return a == b and [math.copysign(1.0, x) for x in a] == [math.copysign(1.0, x) for x in b]
+
+
+@settings(max_examples=60)
+@given(expressions(max_steps=12), st.data())
+def test_runs_of_ops_done_in_one_step_replay_exactly(
+    expression: Expression, data: st.DataObject
+) -> None:
+    """The same expression on three sets of inputs: every run of ops repeats, so its
+    ops are done in one step of their own (a branch of the program), as the neurons of a
+    network are; the replay equals eager mode, grads and the signs of zeros included."""
+    assume(every_step_is_used(expression))
+    width = len(expression.inputs)
+
+    def build(numbers: list[float]) -> tuple[Value, list[Value]]:
+        leaves = [Value(x, f"x{i}") for i, x in enumerate(numbers)]
+        parts = [expression(*leaves[k * width : (k + 1) * width]) for k in range(3)]
+        return sum_values(parts), leaves
+
+    output, leaves = build(list(expression.inputs) * 3)
+    tape = Tape(output)
+    numbers = data.draw(st.lists(reals(-3, 3), min_size=3 * width, max_size=3 * width))
+    for leaf, number in zip(leaves, numbers):
+        leaf.data = number
+
+    def eager_run() -> tuple[float, list[float]]:
+        fresh, fresh_leaves_ = build(numbers)
+        fresh.backward()
+        return fresh.data, [leaf.grad for leaf in fresh_leaves_]
+
+    expected = outcome(eager_run)
+    got = outcome(lambda: (tape.replay(), [leaf.grad for leaf in leaves]))
+    assert got[0] == expected[0]  # both fail (maybe at another copy first), or neither
+    if got[0] == "ok":
+        assert got[1][0] == expected[1][0]
+        assert same_bits(got[1][1], expected[1][1])
+
+
+def test_a_neuron_is_one_step_dot_then_bias_then_activation() -> None:
+    model = MLP(3, [4, 1], seed=1)
+    inputs = [[Value(0.1 * i), Value(-0.2), Value(0.3)] for i in range(5)]
+    tape = Tape(sum_values([model(x) for x in inputs]))
+    source = tape.source()
+    assert "# dot then + then relu" in source
+    assert "append(sum(map(mul, values[a], values[b])))" not in source  # in a run: x = ...
+    assert "x = sum(map(mul, values[a], values[b]))" in source
+    compile(source, "<shown>", "exec")  # what it shows is the program it runs
+
+
+def test_many_exponents_share_one_branch_and_rare_runs_are_cut_into_ops() -> None:
+    x = Value(0.5, "x")
+    terms = [(x * float(k)) ** (1.0 + k / 100) for k in range(200)]  # 200 settings of **n
+    tape = Tape(sum_values(terms))
+    branches = tape.source().count("code == ") // 2  # each branch is in forward and backward
+    assert branches <= 4, tape.source()
+    tape.replay()
+    eager_x = Value(0.5, "x")
+    sum_values([(eager_x * float(k)) ** (1.0 + k / 100) for k in range(200)]).backward()
+    assert x.grad == eager_x.grad
+
+
+def test_only_the_most_common_runs_get_a_branch() -> None:
+    from microgradx.tape_code import COMMON_RUNS
+
+    rng = random.Random(2)
+    x = Value(0.3, "x")
+    ops = [
+        lambda v: v.tanh(),
+        lambda v: v.relu(),
+        lambda v: -v,
+        lambda v: abs(v),
+        lambda v: v.sin(),
+    ]
+    parts = []
+    for _ in range(300):  # runs of three ops, of 125 kinds, each made from x
+        v = x * 1.5
+        for _ in range(2):
+            v = rng.choice(ops)(v)
+        parts.append(v)
+    tape = Tape(sum_values(parts))
+    runs = [line for line in tape.source().splitlines() if "code == " in line and " then " in line]
+    assert 0 < len(runs) // 2 <= COMMON_RUNS
+    tape.replay()
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, p in PRIMITIVES.items() if p.inline is not None and p.arity]
+)
+def test_an_op_written_out_gives_its_rules_numbers_bit_for_bit(name: str) -> None:
+    primitive = PRIMITIVES[name]
+    result, slopes = primitive.inline  # type: ignore[misc]
+    names = ["x0", "x1"][: primitive.arity]
+    arguments = ", ".join(names)
+    written_out = eval(f"lambda {arguments}: {result.format(*names)}", {"math": math})
+    rng = random.Random(7)
+    edges = [0.0, -0.0, 1e-300, -1e-300, 0.5, -0.5, 1.0, -1.0, 20.0, -20.0, 1e200, -1e200]
+    for _ in range(300):
+        numbers = [rng.choice(edges) if rng.random() < 0.4 else rng.uniform(-30, 30) for _ in names]
+        out, locals_ = primitive.numbers(*numbers)
+        assert same_bits([written_out(*numbers)], [out]), (name, numbers)
+        for slope, local in zip(slopes, locals_):
+            text = slope.format(*names, out="out")
+            given_out = eval(f"lambda {arguments}, out: {text}", {"math": math})
+            assert same_bits([given_out(*numbers, out)], [local]), (name, numbers, slope)
+
+
+def test_a_dot_written_out_gives_its_rules_numbers() -> None:
+    result, slopes = PRIMITIVES["dot"].inline  # type: ignore[misc]
+    env = {"mul": __import__("operator").mul}
+    rng = random.Random(3)
+    for n in (1, 2, 5, 16):
+        weights = [rng.uniform(-2, 2) for _ in range(n)]
+        inputs = [rng.choice([0.0, -0.0, rng.uniform(-2, 2)]) for _ in range(n)]
+        out, locals_ = PRIMITIVES["dot"].numbers(weights + inputs)
+        assert (
+            eval(result.format("weights", "inputs"), env, {"weights": weights, "inputs": inputs})
+            == out
+        )
+        halves = [
+            eval(s.format("weights", "inputs"), env, {"weights": weights, "inputs": inputs})
+            for s in slopes
+        ]
+        assert same_bits([*halves[0], *halves[1]], list(locals_))
+
+
+def test_every_op_written_out_follows_in_a_run_from_either_side() -> None:
+    """Runs like (a * w).tanh() * c and c - (a + w): each op written out, on both sides."""
+    two = [lambda p, q: p + q, lambda p, q: p - q, lambda p, q: p * q]
+    one = [lambda p: p.tanh(), lambda p: p.relu(), lambda p: -p, abs, lambda p: p.sin()]
+
+    def build(numbers: list[float]) -> tuple[Value, list[Value]]:
+        leaves = [Value(x, f"x{i}") for i, x in enumerate(numbers)]
+        parts = []
+        for k in range(0, len(leaves), 3):
+            a, w, c = leaves[k : k + 3]
+            for f in two:
+                for g in one:
+                    for h in two:
+                        parts += [h(g(f(a, w)), c), h(c, g(f(a, w)))]
+        return sum_values(parts), leaves
+
+    rng = random.Random(11)
+    output, leaves = build([rng.uniform(-1, 1) for _ in range(6)])
+    tape = Tape(output)
+    assert tape.source().count(" then ") >= 2 * 30  # the runs have branches of their own
+    for _ in range(3):
+        numbers = [rng.uniform(-2, 2) for _ in leaves]
+        for leaf, number in zip(leaves, numbers):
+            leaf.data, leaf.grad = number, 0.0
+        fresh, fresh_leaves_ = build(numbers)
+        fresh.backward()
+        assert tape.replay() == fresh.data
+        assert same_bits([leaf.grad for leaf in leaves], [leaf.grad for leaf in fresh_leaves_])
