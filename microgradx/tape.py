@@ -53,8 +53,10 @@ compares the two, node by node and number by number, and says where they part.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from math import isfinite
 from numbers import Real
+from operator import attrgetter
 
 from microgradx.engine import (
     Value,
@@ -75,6 +77,8 @@ if TYPE_CHECKING:
     Target = Union[float, Sequence[float]]
 
 __all__ = ["BatchTape", "Tape", "TapeMismatchError"]
+
+_data_of, _grad_of = attrgetter("data"), attrgetter("grad")  # value.data, value.grad
 
 
 class TapeMismatchError(AssertionError):
@@ -166,11 +170,11 @@ class Tape:
         """
         values, kept = self._forward()
         leaves = self.leaves
-        grads_before = [leaf.grad for leaf in leaves]
+        grads_before = list(map(_grad_of, leaves))
         grads = self._backward(grads_before, values, kept)
         try:
-            for leaf, grad in zip(leaves, grads):
-                leaf.grad = grad
+            for _ in map(setattr, leaves, repeat("grad"), grads):  # leaf.grad = grad, each
+                pass
         except BaseException:  # Ctrl-C half-way: put every leaf's grad back
             for leaf, grad in zip(leaves, grads_before):
                 leaf.grad = grad
@@ -185,7 +189,7 @@ class Tape:
         last): a step's inputs are positions in it. ``kept`` holds the local
         derivatives of the steps that call their rule (see ``microgradx.tape_code``).
         """
-        values = [leaf.data for leaf in self.leaves]
+        values = list(map(_data_of, self.leaves))
         kept: list[Any] = []
         try:
             self._code.forward(values, kept)
