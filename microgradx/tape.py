@@ -3,17 +3,17 @@
 Most training loops build the same graph every step: the same model and the same
 loss, only the numbers change (new inputs, knobs nudged by the optimizer). A
 ``Tape`` walks such a graph once and writes it down as flat lists, a **Wengert
-list**: the nodes in topological order, and for each one its op's rule (from the
-table in ``microgradx.ops``), its settings, and the positions of its inputs.
+list**: the nodes in topological order, and for each one its op (from the table
+in ``microgradx.ops``), its settings, and the positions of its inputs.
 ``tape.replay()`` then runs the same chain rule as ``Value.backward()``, but reads
 the graph from those lists instead of walking it again:
 
 * **forward**: read every leaf's current number (``x.data = ...`` and the
-  optimizer's nudges are seen), then, for each node in order, run its op's rule on
-  its inputs' numbers: ``out, local_grads = rule(*inputs, *settings)``. It is the
-  rule the eager op ran, so relu, abs and leaky_relu take the branch the new
-  numbers call for, and a number outside an op's domain (``log`` of a negative
-  number) raises the same error as eager mode, naming the op and the input.
+  optimizer's nudges are seen), then, for each node in order, compute its number
+  from its inputs' numbers with its op's rule. It is the rule the eager op ran, so
+  relu, abs and leaky_relu take the branch the new numbers call for, and a number
+  outside an op's domain (``log`` of a negative number) raises the same error as
+  eager mode, naming the op and the input.
 * **backward**: seed the output's blame with 1.0 and, from the output down, hand
   each node's blame to its inputs: ``grad[child] += local_grad * grad[node]``.
   The nodes come in the order ``backward()`` uses and every addition is made in
@@ -27,10 +27,13 @@ nothing: if it fails (a domain error, a number or a blame too large for a float,
 Ctrl-C), no leaf's grad has changed.
 
 Numbers live in Python lists of floats, not in Value nodes: no node is made or
-freed, and the garbage collector has little to look at, which is where the speed
-comes from. The recorded inner nodes keep the numbers of the pass that built them;
-``tape.write_back()`` puts the last replay's numbers (data, local derivatives and
-blame) into them, for drawing or stepping through them.
+freed, and the garbage collector has little to look at. And the two loops are
+written out as Python once, when the tape is recorded, with each op's rule written
+into the loop instead of called, and a neuron's dot, + bias and activation done in
+one go (``microgradx.tape_code``; ``print(tape.source())`` shows them). That is
+where the speed comes from. The recorded inner nodes keep the numbers of the pass
+that built them; ``tape.write_back()`` puts the last replay's numbers (data, local
+derivatives and blame) into them, for drawing or stepping through them.
 
 **What a tape cannot follow.** It replays the *graph*, not your Python code:
 
@@ -238,10 +241,9 @@ class Tape:
 
         Each inner node gets its new ``data``, ``local_grads`` and blame (``grad``),
         so ``draw_dot(tape.output)`` or ``explain(tape.output, ...)`` show the last
-        replay. Replays do not do this themselves: on micrograd's demo graph it costs
-        about a tenth of a replay (8.5 million instructions against 86 million, three
-        attribute writes per node), which only a drawing needs. (The leaves' grads
-        are already up to date.)
+        replay. Replays do not do this themselves: it runs every node's rule again for
+        its local derivatives and writes three attributes per node, which only a
+        drawing needs. (The leaves' grads are already up to date.)
         """
         if self._last is None:
             raise RuntimeError(
