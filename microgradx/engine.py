@@ -611,6 +611,19 @@ def is_grad_enabled() -> bool:
 # ----------------------------------------------------------------------
 
 
+class _ConstantOp(str):
+    """The type of ``CONSTANT_OP``: a string, so that it reads as ``""`` as every leaf's op does."""
+
+
+CONSTANT_OP = _ConstantOp("")
+"""The ``op`` of a constant: a number written into an expression (the 0.1 of ``y + 0.1``).
+
+The number becomes a leaf node so that the graph is whole, and its op reads as
+``""``, as every leaf's does. But no variable of yours holds that leaf, so its
+number never changes: ``leaf.op is CONSTANT_OP`` tells a ``Tape`` it can read the
+number once, when it records the graph, instead of at every replay."""
+
+
 def _operand(other: object, op: str) -> Value:
     """``other`` as a Value: numbers become constant (leaf) nodes."""
     if isinstance(other, Value):
@@ -621,7 +634,7 @@ def _operand(other: object, op: str) -> Value:
         constant.grad = 0.0
         constant._label = ""
         constant.children = constant.local_grads = ()
-        constant.op = ""
+        constant.op = CONSTANT_OP
         return constant
     if isinstance(other, Real):
         number = _real_number(other, f"the number in {op!r}")
@@ -630,7 +643,7 @@ def _operand(other: object, op: str) -> Value:
                 f"{op!r} got the number {number!r}: nan and inf cannot take part in "
                 "backpropagation. Check where that number comes from."
             )
-        return _result(number, (), (), "")
+        return _result(number, (), (), CONSTANT_OP)
     raise TypeError(
         f"unsupported operand for {op!r}: a Value and a {type(other).__name__} "
         f"({quoted(other)}). Only numbers (int, float) and Values can be combined."

@@ -290,7 +290,7 @@ def test_check_passes_for_the_same_graph_and_names_a_baked_in_number() -> None:
     label = -1.0  # a label given as a plain number was fixed on the tape
     with pytest.raises(
         TapeMismatchError,
-        match=r"leaf 0 unlabelled = -1\.0 where the tape has unlabelled = 1\.0.*refill",
+        match=r"the number -1\.0 \(constant 0\) where the tape has 1\.0.*refill",
     ):
         tape.check((1 - label * x).relu())
 
@@ -311,7 +311,7 @@ def test_check_names_a_number_computed_from_data() -> None:
     x = Value(0.5, label="x")
     tape = Tape(x * 2.0 + x.data)  # x.data became a constant
     x.data = 3.0
-    with pytest.raises(TapeMismatchError, match=r"leaf .* = 3\.0"):
+    with pytest.raises(TapeMismatchError, match=r"the number 3\.0 .* the tape has 0\.5"):
         tape.check(x * 2.0 + x.data)
 
 
@@ -337,6 +337,52 @@ def test_write_back_shows_the_last_replay_on_the_recorded_nodes() -> None:
         fresh_hidden.local_grads,
     )
     assert (out.data, out.grad, out.local_grads) == (fresh_out.data, 1.0, fresh_out.local_grads)
+
+
+def test_numbers_written_into_the_expression_are_constants_read_once() -> None:
+    x, unnamed = Value(0.5, label="x"), Value(3.0)  # a Value you hold is a leaf, named or not
+    y = (x * 1.5 + 2) * unnamed - Value(0.25) + 1.0  # 1.5, 2 and 1.0 are written in
+    tape = Tape(y.tanh())
+    assert tape.leaves[:2] == [x, unnamed] and len(tape.leaves) == 3  # Value(0.25): a leaf
+    assert [constant.data for constant in tape.constants] == [1.5, 2.0, 1.0]
+    assert repr(tape).endswith("from 3 leaves and 3 constants)")
+    assert [constant.op for constant in tape.constants] == ["", "", ""]  # read as leaves' ops
+    tape.constants[0].data = 99.0  # no code holds a constant: the tape read it once
+    x.data = -0.75
+    replayed = tape.replay()
+    fresh_x = Value(-0.75)
+    fresh_unnamed = Value(3.0)
+    assert replayed == ((fresh_x * 1.5 + 2) * fresh_unnamed - Value(0.25) + 1.0).tanh().data
+
+
+def test_replays_leave_constants_alone_and_write_back_gives_their_blame() -> None:
+    def build(x: Value, w: Value) -> Value:
+        return ((x * 0.5 + w) * 3.0).tanh() * 2.0
+
+    x, w = Value(1.0, label="x"), Value(-2.0, label="w")
+    tape = Tape(build(x, w))
+    assert [c.data for c in tape.constants] == [0.5, 3.0, 2.0]
+    for step in range(3):
+        x.data = 0.3 * step - 0.2
+        tape.replay()
+    assert [c.grad for c in tape.constants] == [0.0, 0.0, 0.0]  # replays do not touch them
+    tape.write_back()
+    fresh = build(Value(x.data), Value(w.data))
+    fresh.backward()
+    fresh_grads = [c.grad for c in Tape(fresh).constants]  # the same constants, in order
+    assert [c.grad for c in tape.constants] == fresh_grads  # the last replay's blame
+    assert all(grad != 0.0 for grad in fresh_grads)
+
+
+def test_blame_that_overflows_into_a_constant_is_an_error_as_in_eager_mode() -> None:
+    x = Value(1e200, label="x")
+    tape = Tape((x * 1e-200) * 1e200)  # the blame of 1e-200 is x * 1e200: inf
+    x.grad = 0.5
+    with pytest.raises(OverflowError, match=r"blame of inf.*Every grad was put back"):
+        tape.replay()
+    assert x.grad == 0.5
+    with pytest.raises(OverflowError, match="blame of inf"):
+        ((Value(1e200) * 1e-200) * 1e200).backward()  # as eager mode does
 
 
 # ----------------------------------------------------------------------
