@@ -182,28 +182,31 @@ class _Kind:
 
     def forward_operands(self, inputs: list[tuple[int, ...]]) -> tuple[Any, Any, Any]:
         head, extra = inputs[0], self._extra(inputs)
-        if self.head.inline is None and len(self.ops) == 1:
-            extra = self.head.op.parameters  # type: ignore[assignment]
-        if self.head.takes_list and self.head.inline:
-            return (*_halves(head), extra)  # type: ignore[misc]
+        if self.head.inline is not None:
+            return (*self._written_out_reads(head), extra)
+        settings = self.head.op.parameters if len(self.ops) == 1 else extra
         if self.head.takes_list:
             first_run, *other_runs = _position_runs(head)
-            return first_run, tuple(other_runs), extra
+            return first_run, tuple(other_runs), settings
         if self.head.arity in (1, 2):
-            return head[0], head[-1], extra
-        return head, 0, extra
+            return head[0], head[-1], settings
+        return head, 0, settings
 
     def backward_operands(self, inputs: list[tuple[int, ...]], kept: int) -> tuple[Any, Any, Any]:
         head, extra = inputs[0], self._extra(inputs)
-        if self.head.takes_list and self.head.inline:
-            return (*_halves(head), extra)  # type: ignore[misc]
-        if self.head.by_rule and len(self.ops) > 1:  # a list of inputs, then written-out ops
+        if self.head.inline is not None:
+            return (*self._written_out_reads(head), extra)
+        if len(self.ops) > 1:  # a list of inputs by its rule, then written-out ops
             return head, kept, extra
+        if self.head.arity in (1, 2) and not self.head.takes_list:
+            return head[0], head[-1], kept
+        return head, 0, kept
+
+    def _written_out_reads(self, head: tuple[int, ...]) -> tuple[Any, Any]:
+        """What a written-out first op reads: its one or two inputs, or a dot's two halves."""
         if self.head.takes_list:
-            return head, 0, kept
-        if self.head.by_rule:
-            return (head[0], head[-1], kept) if self.head.arity in (1, 2) else (head, 0, kept)
-        return head[0], head[-1], extra
+            return _halves(head)  # type: ignore[return-value]  # not None: see _Op
+        return head[0], head[-1]
 
     def _extra(self, inputs: list[tuple[int, ...]]) -> int:
         """The other input of the later op with two inputs (0 if none has)."""
