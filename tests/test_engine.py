@@ -13,6 +13,7 @@ from fractions import Fraction
 import pytest
 
 from microgradx.engine import (
+    CONSTANT_OP,
     Value,
     dot,
     is_grad_enabled,
@@ -51,6 +52,26 @@ def test_any_real_number_becomes_a_float(number: object) -> None:
     assert type(value.grad) is float and value.grad == 0.0
     assert value.label == "" and value.children == () and value.local_grads == ()
     assert value.op == ""
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: x * 1.5,
+        lambda x: x + 2,  # an int
+        lambda x: 0.5 - x,  # on the left
+        lambda x: 2.0**x,
+        lambda x: sum_values([x, 3.0]),
+        lambda x: dot([x, 0.25], [x, x]),
+    ],
+)
+def test_a_number_written_into_an_expression_becomes_a_constant_leaf(build) -> None:
+    x = Value(1.0)
+    out = build(x)
+    numbers = [child for child in out.children if child is not x]
+    assert numbers and all(child.op is CONSTANT_OP for child in numbers)
+    assert all(child.op == "" and child.children == () for child in numbers)  # a leaf
+    assert x.op is not CONSTANT_OP  # a Value you make is not a constant, even unnamed
 
 
 def test_numpy_scalars_are_accepted() -> None:
