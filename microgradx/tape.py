@@ -143,13 +143,13 @@ class Tape:
         self.constants: list[Value] = []
         """The numbers written into the expressions (the 0.1 of ``y + 0.1``), as leaves:
         read once, now. No code of yours holds them, so their numbers cannot change."""
+        found: set[Value] = set()
         for node in inner:
             _check_recordable(node)
-        found: set[Value] = set()
-        for child in [child for node in inner for child in node.children]:
-            if not child.children and child not in found:
-                found.add(child)
-                (self.constants if child.op is CONSTANT_OP else self.leaves).append(child)
+            for child in node.children:
+                if not child.children and child not in found:
+                    found.add(child)
+                    (self.constants if child.op is CONSTANT_OP else self.leaves).append(child)
         self._nodes: list[Value] = inner
         self._first_node = len(self.leaves) + len(self.constants)
         """The position of the first node in the replay's lists: leaves, constants, nodes."""

@@ -170,15 +170,14 @@ class _Kind:
     def __init__(self, ops: tuple[_Op, ...]) -> None:
         self.ops = ops
         self.head = ops[0]
-
-    def _key(self) -> tuple[object, ...]:
-        return tuple(op.key() for op in self.ops)
+        self.key = tuple(op.key() for op in ops)
+        """What two steps of the same kind share, op by op: they share one branch."""
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Kind) and self._key() == other._key()
+        return isinstance(other, _Kind) and self.key == other.key
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.key)
 
     def forward_operands(self, inputs: list[tuple[int, ...]]) -> tuple[Any, Any, Any]:
         head, extra = inputs[0], self._extra(inputs)
@@ -452,6 +451,6 @@ def _no_negative_zero(numbers: list[float]) -> bool:
     is x, except for x = -0.0 (then it is 0.0). Blame that backward() adds up never
     becomes -0.0, but a grad set to -0.0 by hand could: then nothing is skipped.
     """
-    if min(map(math.copysign, [1.0] * len(numbers), numbers), default=1.0) > 0.0:
+    if min(map(math.copysign, repeat(1.0), numbers), default=1.0) > 0.0:  # no minus sign
         return True
     return not any(x == 0.0 and math.copysign(1.0, x) < 0.0 for x in numbers)
